@@ -1,0 +1,57 @@
+/*
+ * Bounded whole-file reads (see file.h).
+ */
+#include "file.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int file_read(struct buf *out, const char *path, size_t max_bytes,
+	      struct err *e)
+{
+	struct stat st;
+	char chunk[65536];
+	size_t total = 0;
+	int fd, rc = 0;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return err_set(e, errno == ENOENT ? ERR_NOTFOUND : ERR_IO,
+			       "cannot open '%s': %s", path, strerror(errno));
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (unsigned long long)st.st_size > max_bytes) {
+		rc = err_set(e, ERR_LIMIT,
+			     "'%s' is %lld bytes; the limit is %zu bytes", path,
+			     (long long)st.st_size, max_bytes);
+		goto out;
+	}
+	for (;;) {
+		ssize_t n = read(fd, chunk, sizeof(chunk));
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			rc = err_set(e, ERR_IO, "cannot read '%s': %s", path,
+				     strerror(errno));
+			goto out;
+		}
+		if (n == 0)
+			break;
+		total += (size_t)n;
+		/* the file may grow between fstat() and here */
+		if (total > max_bytes) {
+			rc = err_set(
+				e, ERR_LIMIT,
+				"'%s' is larger than the limit of %zu bytes",
+				path, max_bytes);
+			goto out;
+		}
+		buf_put(out, chunk, (size_t)n);
+	}
+out:
+	close(fd);
+	return rc;
+}

@@ -1,0 +1,33 @@
+#!/bin/sh
+# Installs the Debian packages sagesync needs to build, test and run its
+# demo, and only those that are missing. Run as root (or with sudo
+# available). Called by `make demo` and `make test`; safe to run again.
+set -eu
+
+packages="build-essential cmake pkg-config git clang clang-format
+libclang-rt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev
+libcmocka-dev libmicrohttpd-dev libssl-dev libexpat1-dev python3"
+
+missing=""
+for p in $packages; do
+	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+	case "$status" in
+	*"install ok installed"*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+echo "sagesync: installing missing packages:$missing"
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+elif command -v sudo >/dev/null 2>&1; then
+	sudo="sudo"
+else
+	echo "sagesync: need root (or sudo) to install:$missing" >&2
+	exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086
+$sudo apt-get install -y -qq --no-install-recommends $missing
