@@ -1,0 +1,16 @@
+/*
+ * The subcommands of the sagesync binary. Each takes the arguments after
+ * its name (argv[0] is the command name) and returns the process exit
+ * status: 0 success, 1 a failure the command reports (invalid manifests,
+ * a failed deploy), 2 a usage error.
+ */
+#ifndef SAGESYNC_CONTROLLER_CMD_H
+#define SAGESYNC_CONTROLLER_CMD_H
+
+#define CMD_OK 0
+#define CMD_FAILED 1
+#define CMD_USAGE 2
+
+int cmd_validate(int argc, char **argv);
+
+#endif

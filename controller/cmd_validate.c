@@ -1,0 +1,180 @@
+/*
+ * `sagesync validate [PATH...]`: load and check a desired-state tree the
+ * way the controller would before applying it, and say what it found.
+ * Used on pull requests, so `--output json` gives CI a machine-readable
+ * list of errors.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "cmd.h"
+#include "diag.h"
+#include "manifest.h"
+
+static const char usage[] =
+	"usage: sagesync validate [--output text|json] [PATH...]\n"
+	"\n"
+	"Checks the manifests in each PATH (a file, or a directory searched\n"
+	"recursively for *.yaml and *.yml; default: the current directory)\n"
+	"as the controller does before applying a revision: YAML syntax, the\n"
+	"schema of each kind, AWS's own constraints, and references between\n"
+	"manifests. Every error is reported, as FILE:LINE:COL: error: MESSAGE.\n"
+	"\n"
+	"options:\n"
+	"  -o, --output FORMAT  text (default) or json\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"exit status: 0 valid, 1 invalid, 2 usage error\n"
+	"\n"
+	"examples:\n"
+	"  sagesync validate examples/quickstart\n"
+	"  sagesync validate --output json environments/prod\n";
+
+struct item {
+	const char *kind;
+	const struct mf_meta *meta;
+};
+
+/* Every manifest of the set, in kind order then name order. */
+static size_t list_items(const struct manifest_set *set, struct item *out)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < set->n_packages; i++)
+		out[n++] =
+			(struct item){ "ModelPackage", &set->packages[i].meta };
+	for (i = 0; i < set->n_models; i++)
+		out[n++] = (struct item){ "Model", &set->models[i].meta };
+	for (i = 0; i < set->n_endpoints; i++)
+		out[n++] = (struct item){ "Endpoint", &set->endpoints[i].meta };
+	for (i = 0; i < set->n_alarms; i++)
+		out[n++] = (struct item){ "Alarm", &set->alarms[i].meta };
+	return n;
+}
+
+static void print_text(const char *paths, const struct manifest_set *set,
+		       const struct diag_list *diags)
+{
+	struct item *items;
+	size_t n, i;
+
+	if (!set) {
+		diag_print(diags, stderr);
+		fprintf(stderr, "%s: %zu error%s\n", paths, diags->n,
+			diags->n == 1 ? "" : "s");
+		return;
+	}
+	items = calloc(manifest_set_count(set) + 1, sizeof(*items));
+	n = list_items(set, items);
+	printf("%s: valid: %zu manifest%s in %zu file%s\n", paths, n,
+	       n == 1 ? "" : "s", set->n_files, set->n_files == 1 ? "" : "s");
+	for (i = 0; i < n; i++)
+		printf("  %-13s %-32s %s:%d\n", items[i].kind,
+		       items[i].meta->name, items[i].meta->loc.file,
+		       items[i].meta->loc.line);
+	free(items);
+}
+
+static void print_json(const char *paths, const struct manifest_set *set,
+		       const struct diag_list *diags)
+{
+	json_t *root = json_object(); /* new reference */
+	json_t *errors = json_array(), *manifests = json_array();
+	size_t i;
+
+	json_object_set_new(root, "path", json_string(paths));
+	json_object_set_new(root, "valid", json_boolean(set != NULL));
+	for (i = 0; i < diags->n; i++) {
+		const struct diag *d = &diags->items[i];
+
+		json_array_append_new(
+			errors, json_pack("{s:s, s:i, s:i, s:s}", "file",
+					  d->file, "line", d->line, "column",
+					  d->col, "message", d->msg));
+	}
+	if (set) {
+		struct item *items =
+			calloc(manifest_set_count(set) + 1, sizeof(*items));
+		size_t n = list_items(set, items);
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(
+				manifests,
+				json_pack("{s:s, s:s, s:s, s:i}", "kind",
+					  items[i].kind, "name",
+					  items[i].meta->name, "file",
+					  items[i].meta->loc.file, "line",
+					  items[i].meta->loc.line));
+		free(items);
+		json_object_set_new(root, "files",
+				    json_integer((json_int_t)set->n_files));
+	}
+	json_object_set_new(root, "manifests", manifests);
+	json_object_set_new(root, "errors", errors);
+	json_dumpf(root, stdout, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+	fputc('\n', stdout);
+	json_decref(root);
+}
+
+int cmd_validate(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct diag_list diags = DIAG_LIST_INIT;
+	struct manifest_set *set = NULL;
+	struct buf paths = BUF_INIT;
+	bool json = false;
+	int c, i, rc;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			if (!strcmp(optarg, "json")) {
+				json = true;
+			} else if (strcmp(optarg, "text")) {
+				fprintf(stderr,
+					"sagesync validate: unknown output "
+					"format '%s' (expected text or json)\n",
+					optarg);
+				return CMD_USAGE;
+			}
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CMD_OK;
+		default:
+			fputs(usage, stderr);
+			return CMD_USAGE;
+		}
+	}
+	manifest_set_new(&set, NULL);
+	if (optind == argc) {
+		buf_puts(&paths, ".");
+		manifest_set_add_path(set, ".", &diags);
+	}
+	for (i = optind; i < argc; i++) {
+		buf_printf(&paths, "%s%s", i > optind ? " " : "", argv[i]);
+		manifest_set_add_path(set, argv[i], &diags);
+	}
+	if (manifest_set_finish(set, &diags) < 0) {
+		manifest_set_free(set);
+		set = NULL;
+	}
+	if (json)
+		print_json(paths.ptr, set, &diags);
+	else
+		print_text(paths.ptr, set, &diags);
+	rc = set ? CMD_OK : CMD_FAILED;
+	manifest_set_free(set);
+	diag_release(&diags);
+	buf_release(&paths);
+	return rc;
+}
