@@ -364,34 +364,6 @@ static bool too_many(struct schema_ctx *c, const struct schema_field *f,
 	return true;
 }
 
-static void decode_str_list(struct schema_ctx *c, const struct schema_field *f,
-			    const struct ynode *n, const char *path,
-			    struct mf_str_list *out)
-{
-	struct buf item = BUF_INIT;
-	size_t i;
-
-	if (n->type != YNODE_SEQ) {
-		wrong_type(c, n, path, type_word(f->type));
-		return;
-	}
-	if (too_many(c, f, n, path))
-		return;
-	out->items = mem_calloc(n->n, sizeof(*out->items));
-	for (i = 0; i < n->n; i++) {
-		char *s = NULL;
-
-		buf_clear(&item);
-		buf_printf(&item, "%s[%zu]", path, i);
-		if (!get_string(c, n->items[i], item.ptr, &s))
-			continue;
-		if (f->rule)
-			schema_check_rule(c, f->rule, s, n->items[i], item.ptr);
-		out->items[out->n++] = s;
-	}
-	buf_release(&item);
-}
-
 static void set_loc(struct schema_ctx *c, struct mf_loc *loc,
 		    const struct ynode *n)
 {
@@ -400,29 +372,50 @@ static void set_loc(struct schema_ctx *c, struct mf_loc *loc,
 	loc->col = n->col;
 }
 
-static void decode_ref_list(struct schema_ctx *c, const struct schema_field *f,
-			    const struct ynode *n, const char *path,
-			    struct mf_ref_list *out)
+/* A list or map field's node: the right kind, within its size limit. */
+static bool container_ok(struct schema_ctx *c, const struct schema_field *f,
+			 const struct ynode *n, const char *path,
+			 enum ynode_type want)
 {
+	if (n->type != want)
+		return wrong_type(c, n, path, type_word(f->type));
+	return !too_many(c, f, n, path);
+}
+
+/* SCHEMA_STR_LIST and SCHEMA_REF_LIST: a sequence of strings. */
+static void decode_strings(struct schema_ctx *c, const struct schema_field *f,
+			   const struct ynode *n, const char *path, void *p)
+{
+	struct mf_str_list *strs = p;
+	struct mf_ref_list *refs = p;
+	bool is_ref = f->type == SCHEMA_REF_LIST;
 	struct buf item = BUF_INIT;
 	size_t i;
 
-	if (n->type != YNODE_SEQ) {
-		wrong_type(c, n, path, type_word(f->type));
+	if (!container_ok(c, f, n, path, YNODE_SEQ))
 		return;
-	}
-	if (too_many(c, f, n, path))
-		return;
-	out->items = mem_calloc(n->n, sizeof(*out->items));
+	if (is_ref)
+		refs->items = mem_calloc(n->n, sizeof(*refs->items));
+	else
+		strs->items = mem_calloc(n->n, sizeof(*strs->items));
 	for (i = 0; i < n->n; i++) {
-		struct mf_ref *r = &out->items[out->n];
+		char *s = NULL;
 
 		buf_clear(&item);
 		buf_printf(&item, "%s[%zu]", path, i);
-		if (!get_string(c, n->items[i], item.ptr, &r->name))
+		if (!get_string(c, n->items[i], item.ptr, &s))
 			continue;
-		set_loc(c, &r->loc, n->items[i]);
-		out->n++;
+		if (f->rule &&
+		    !schema_check_rule(c, f->rule, s, n->items[i], item.ptr)) {
+			free(s);
+			continue;
+		}
+		if (is_ref) {
+			refs->items[refs->n].name = s;
+			set_loc(c, &refs->items[refs->n++].loc, n->items[i]);
+		} else {
+			strs->items[strs->n++] = s;
+		}
 	}
 	buf_release(&item);
 }
@@ -434,11 +427,7 @@ static void decode_map(struct schema_ctx *c, const struct schema_field *f,
 	struct buf item = BUF_INIT;
 	size_t i;
 
-	if (n->type != YNODE_MAP) {
-		wrong_type(c, n, path, type_word(f->type));
-		return;
-	}
-	if (too_many(c, f, n, path))
+	if (!container_ok(c, f, n, path, YNODE_MAP))
 		return;
 	out->items = mem_calloc(n->n, sizeof(*out->items));
 	for (i = 0; i < n->n; i++) {
@@ -450,8 +439,7 @@ static void decode_map(struct schema_ctx *c, const struct schema_field *f,
 		    !schema_check_rule(c, f->key_rule, k->value, k, item.ptr))
 			continue;
 		if (ynode_is_null(v)) {
-			/* `KEY:` with nothing: the empty string, as AWS has it
-			 */
+			/* `KEY:` alone: the empty string, as AWS has it */
 			kv->value = mem_strdup("");
 		} else if (!get_string(c, v, item.ptr, &kv->value)) {
 			continue;
@@ -476,11 +464,7 @@ static void decode_struct_list(struct schema_ctx *c,
 	size_t *count = (size_t *)((char *)obj + f->count_off);
 	size_t i;
 
-	if (n->type != YNODE_SEQ) {
-		wrong_type(c, n, path, type_word(f->type));
-		return;
-	}
-	if (too_many(c, f, n, path))
+	if (!container_ok(c, f, n, path, YNODE_SEQ))
 		return;
 	*arr = mem_calloc(n->n, f->shape->size);
 	*count = n->n;
@@ -564,10 +548,8 @@ static void decode_field(struct schema_ctx *c, const struct schema_field *f,
 		decode_enum(c, f, n, path, p);
 		return;
 	case SCHEMA_STR_LIST:
-		decode_str_list(c, f, n, path, p);
-		return;
 	case SCHEMA_REF_LIST:
-		decode_ref_list(c, f, n, path, p);
+		decode_strings(c, f, n, path, p);
 		return;
 	case SCHEMA_MAP:
 		decode_map(c, f, n, path, p);

@@ -361,7 +361,8 @@ void ytree_free(struct ytree *t)
 	free(t);
 }
 
-const struct ynode *ynode_key(const struct ynode *map, const char *name)
+static const struct ynode *lookup(const struct ynode *map, const char *name,
+				  bool want_key)
 {
 	size_t i;
 
@@ -369,20 +370,18 @@ const struct ynode *ynode_key(const struct ynode *map, const char *name)
 		return NULL;
 	for (i = 0; i < map->n; i++)
 		if (!strcmp(map->keys[i]->value, name))
-			return map->keys[i];
+			return want_key ? map->keys[i] : map->items[i];
 	return NULL;
+}
+
+const struct ynode *ynode_key(const struct ynode *map, const char *name)
+{
+	return lookup(map, name, true);
 }
 
 const struct ynode *ynode_get(const struct ynode *map, const char *name)
 {
-	size_t i;
-
-	if (!map || map->type != YNODE_MAP)
-		return NULL;
-	for (i = 0; i < map->n; i++)
-		if (!strcmp(map->keys[i]->value, name))
-			return map->items[i];
-	return NULL;
+	return lookup(map, name, false);
 }
 
 bool ynode_is_null(const struct ynode *n)
