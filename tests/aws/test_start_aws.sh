@@ -1,0 +1,286 @@
+#!/bin/sh
+# Integration test of tests/aws/start-aws, driven with the aws CLI (a
+# client none of us wrote) and plain HTTP for the /_sim controls:
+# endpoint lifecycle with timed states, UpdateEndpoint, a deploy that
+# fails and rolls back, SageMaker's errors, fault injection the CLI
+# retries, call counters; then, with INITIAL_NO_AUTH_ACTION_COUNT, that a
+# request signed with a wrong secret is refused. Leaves no process behind.
+# Usage: test_start_aws.sh SOURCE_DIR
+set -u
+src=$1
+tmp=$(mktemp -d)
+pid=""
+passed=0
+failed=0
+
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill "$pid" 2>/dev/null
+		wait "$pid" 2>/dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+ok() { passed=$((passed + 1)); }
+bad() {
+	failed=$((failed + 1))
+	echo "FAIL: $*"
+	sed 's/^/  | /' "$tmp/out" "$tmp/err" 2>/dev/null | head -n 20
+}
+
+# keep the CLI away from any configuration of this machine
+export AWS_CONFIG_FILE="$tmp/config" AWS_SHARED_CREDENTIALS_FILE="$tmp/creds"
+export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
+unset AWS_PROFILE AWS_SESSION_TOKEN
+
+start() {
+	"$src/tests/aws/start-aws" >"$tmp/server.out" 2>"$tmp/server.err" &
+	pid=$!
+	i=0
+	while ! grep -q '^AWS_ENDPOINT_URL=' "$tmp/server.out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 150 ] || ! kill -0 "$pid" 2>/dev/null; then
+			echo "FAIL: start-aws did not start"
+			cat "$tmp/server.err"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	AWS_ENDPOINT_URL=$(sed -n '1s/^AWS_ENDPOINT_URL=//p' "$tmp/server.out")
+	export AWS_ENDPOINT_URL
+}
+
+stop() {
+	kill -TERM "$pid"
+	wait "$pid"
+	rc=$?
+	pid=""
+	if [ "$rc" -eq 0 ]; then ok; else bad "start-aws exit $rc on SIGTERM"; fi
+}
+
+# run DESCRIPTION CMD... : must succeed
+run() {
+	what=$1
+	shift
+	if "$@" >"$tmp/out" 2>"$tmp/err"; then ok; else bad "$what: exit $?"; fi
+}
+
+# refused DESCRIPTION TEXT CMD... : must fail with TEXT in its error
+refused() {
+	what=$1 text=$2
+	shift 2
+	if "$@" >"$tmp/out" 2>"$tmp/err"; then
+		bad "$what: succeeded"
+	elif grep -qF -- "$text" "$tmp/err"; then ok; else
+		bad "$what: no '$text' in the error"
+	fi
+}
+
+# equals DESCRIPTION WANT GOT
+equals() {
+	if [ "$2" = "$3" ]; then ok; else
+		echo "FAIL: $1: got '$3', expected '$2'"
+		failed=$((failed + 1))
+	fi
+}
+
+sim() { # sim METHOD PATH [JSON]
+	python3 - "$AWS_ENDPOINT_URL$2" "$1" "${3:-}" <<'PY'
+import sys, urllib.request
+url, method, body = sys.argv[1], sys.argv[2], sys.argv[3]
+req = urllib.request.Request(url, data=body.encode() if body else None, method=method)
+try:
+    print(urllib.request.urlopen(req).read().decode())
+except urllib.error.HTTPError as e:
+    print(e.read().decode(), file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+calls() { # calls KEY: the count of Service.Operation since the last reset
+	sim GET /_sim/calls | python3 -c \
+		'import json,sys; print(json.load(sys.stdin)["calls"].get(sys.argv[1], 0))' "$1"
+}
+
+advance() { sim POST /_sim/advance "{\"seconds\": $1}" >/dev/null; }
+
+state() { # state ENDPOINT: "Status Config"
+	aws sagemaker describe-endpoint --endpoint-name "$1" \
+		--query '[EndpointStatus, EndpointConfigName]' --output text
+}
+
+for tool in python3 aws; do
+	command -v $tool >/dev/null || { echo "FAIL: $tool is not installed"; exit 1; }
+done
+python3 -c 'import moto, werkzeug' 2>/dev/null || {
+	echo "FAIL: Python's moto is not installed (pip install 'moto[server]')"
+	exit 1
+}
+
+role=arn:aws:iam::123456789012:role/sagemaker-execution
+SIM_STATE_SECONDS=2 SIM_FAIL_IMAGE_REGEX='crashloop' start
+echo "start-aws at $AWS_ENDPOINT_URL"
+
+# --- models and configs; SageMaker refuses duplicates ---------------------
+echo model >"$tmp/model.tar.gz"
+run "create bucket" aws s3api create-bucket --bucket artifacts
+run "put artifact" aws s3api put-object --bucket artifacts \
+	--key churn/v7/model.tar.gz --body "$tmp/model.tar.gz"
+run "create model v7" aws sagemaker create-model --model-name churn-v7 \
+	--execution-role-arn $role \
+	--primary-container Image=xgboost:1,ModelDataUrl=s3://artifacts/churn/v7/model.tar.gz
+run "create model v8 (artifact missing)" aws sagemaker create-model \
+	--model-name churn-v8 --execution-role-arn $role \
+	--primary-container Image=xgboost:1,ModelDataUrl=s3://artifacts/churn/v8/model.tar.gz
+run "create model with a crashing image" aws sagemaker create-model \
+	--model-name churn-crash --execution-role-arn $role \
+	--primary-container Image=crashloop:1
+refused "duplicate model" 'Cannot create already existing model "arn:aws:sagemaker:us-east-1:123456789012:model/churn-v7"' \
+	aws sagemaker create-model --model-name churn-v7 --execution-role-arn $role \
+	--primary-container Image=other:1
+for c in "c1 churn-v7 1" "c2 churn-v7 2" "c3 churn-v8 2" "c4 churn-crash 1"; do
+	set -- $c
+	run "create config $1" aws sagemaker create-endpoint-config \
+		--endpoint-config-name "$1" --production-variants \
+		"VariantName=main,ModelName=$2,InstanceType=ml.m5.large,InitialInstanceCount=$3"
+done
+refused "duplicate config" "Cannot create already existing endpoint configuration" \
+	aws sagemaker create-endpoint-config --endpoint-config-name c1 \
+	--production-variants VariantName=main,ModelName=churn-v7,InstanceType=ml.m5.large,InitialInstanceCount=1
+
+# --- create: Creating, then InService ------------------------------------
+run "create endpoint" aws sagemaker create-endpoint --endpoint-name churn-prod \
+	--endpoint-config-name c1
+equals "state after create" "Creating	c1" "$(state churn-prod)"
+equals "list agrees" "Creating" "$(aws sagemaker list-endpoints \
+	--query 'Endpoints[?EndpointName==`churn-prod`].EndpointStatus' --output text)"
+refused "duplicate endpoint" 'Cannot create already existing endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-prod"' \
+	aws sagemaker create-endpoint --endpoint-name churn-prod --endpoint-config-name c1
+created=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query LastModifiedTime --output text)
+advance 2
+run "wait endpoint-in-service" aws sagemaker wait endpoint-in-service --endpoint-name churn-prod
+equals "state after wait" "InService	c1" "$(state churn-prod)"
+inservice=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query LastModifiedTime --output text)
+[ "$created" != "$inservice" ] && ok || bad "LastModifiedTime did not change on InService"
+
+# --- update: Updating on the old config, then InService on the new ------
+run "update to c2" aws sagemaker update-endpoint --endpoint-name churn-prod \
+	--endpoint-config-name c2
+equals "state while updating" "Updating	c1" "$(state churn-prod)"
+equals "pending deployment" "c2" "$(aws sagemaker describe-endpoint --endpoint-name churn-prod \
+	--query PendingDeploymentSummary.EndpointConfigName --output text)"
+refused "update while updating" 'Cannot update in-progress endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-prod"' \
+	aws sagemaker update-endpoint --endpoint-name churn-prod --endpoint-config-name c1
+advance 2
+run "wait after update" aws sagemaker wait endpoint-in-service --endpoint-name churn-prod
+equals "state after update" "InService	c2" "$(state churn-prod)"
+equals "new instance count" "2" "$(aws sagemaker describe-endpoint --endpoint-name churn-prod \
+	--query 'ProductionVariants[0].CurrentInstanceCount' --output text)"
+
+# --- a failing update rolls back, with FailureReason -----------------------
+run "update to c3 (missing artifact)" aws sagemaker update-endpoint \
+	--endpoint-name churn-prod --endpoint-config-name c3
+equals "updating" "Updating	c2" "$(state churn-prod)"
+advance 2
+equals "rolling back" "RollingBack	c2" "$(state churn-prod)"
+advance 2
+equals "rolled back to c2" "InService	c2" "$(state churn-prod)"
+reason=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query FailureReason --output text)
+case "$reason" in
+*'Failed to download model data'*'s3://artifacts/churn/v8/model.tar.gz'*) ok ;;
+*) bad "FailureReason after rollback: $reason" ;;
+esac
+
+# --- an alarm of AutoRollbackConfiguration in ALARM rolls the update back ---
+run "create alarm" aws cloudwatch put-metric-alarm --alarm-name churn-5xx \
+	--namespace AWS/SageMaker --metric-name Invocation5XXErrors \
+	--statistic Sum --period 60 --evaluation-periods 1 --threshold 1 \
+	--comparison-operator GreaterThanOrEqualToThreshold
+run "alarm fires" aws cloudwatch set-alarm-state --alarm-name churn-5xx \
+	--state-value ALARM --state-reason test
+run "update guarded by the alarm" aws sagemaker update-endpoint \
+	--endpoint-name churn-prod --endpoint-config-name c1 --deployment-config \
+	'{"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}}, "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-5xx"}]}}'
+advance 4
+equals "alarm rolled it back" "InService	c2" "$(state churn-prod)"
+reason=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query FailureReason --output text)
+case "$reason" in
+*'churn-5xx went into ALARM'*) ok ;;
+*) bad "FailureReason after alarm rollback: $reason" ;;
+esac
+equals "deployment config kept" "ALL_AT_ONCE" "$(aws sagemaker describe-endpoint \
+	--endpoint-name churn-prod --output text \
+	--query LastDeploymentConfig.BlueGreenUpdatePolicy.TrafficRoutingConfiguration.Type)"
+
+# --- a failing create ends Failed ------------------------------------------
+run "create endpoint with crashing image" aws sagemaker create-endpoint \
+	--endpoint-name churn-crash --endpoint-config-name c4
+advance 2
+equals "failed create" "Failed	c4" "$(state churn-crash)"
+refused "waiter sees Failed" "Failed" \
+	aws sagemaker wait endpoint-in-service --endpoint-name churn-crash
+refused "update a failed endpoint" "in status Failed" \
+	aws sagemaker update-endpoint --endpoint-name churn-crash --endpoint-config-name c1
+
+# --- SageMaker's errors for unknown names ---------------------------------
+refused "update unknown endpoint" 'Could not find endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/nope"' \
+	aws sagemaker update-endpoint --endpoint-name nope --endpoint-config-name c1
+refused "update to unknown config" 'Could not find endpoint configuration "arn:aws:sagemaker:us-east-1:123456789012:endpoint-config/nope"' \
+	aws sagemaker update-endpoint --endpoint-name churn-prod --endpoint-config-name nope
+
+# --- faults the CLI retries, and the call counters --------------------------
+run "reset" sim POST /_sim/reset
+run "inject throttling" sim POST /_sim/faults \
+	'{"operation": "DescribeEndpoint", "error": "ThrottlingException", "status": 400, "count": 2}'
+equals "describe through throttling" "InService	c2" "$(state churn-prod)"
+equals "throttled calls counted" "3" "$(calls sagemaker.DescribeEndpoint)"
+run "inject a dropped connection" sim POST /_sim/faults \
+	'{"operation": "sagemaker.ListEndpoints", "drop": true, "count": 1}'
+run "list through a dropped connection" aws sagemaker list-endpoints
+equals "dropped call counted" "2" "$(calls sagemaker.ListEndpoints)"
+run "inject a 5xx" sim POST /_sim/faults \
+	'{"operation": "*", "error": "InternalFailure", "status": 500, "count": 1}'
+run "list through a 5xx" aws sagemaker list-endpoints
+equals "5xx call counted" "4" "$(calls sagemaker.ListEndpoints)"
+refused "fault without operation" "operation" sim POST /_sim/faults '{"error": "X"}'
+run "reset counters" sim POST /_sim/reset
+run "describe once" aws sagemaker describe-endpoint-config --endpoint-config-name c1
+run "list once" aws sagemaker list-endpoints
+equals "exact counts" "1 1 0" "$(calls sagemaker.DescribeEndpointConfig) $(calls sagemaker.ListEndpoints) $(calls sagemaker.DescribeEndpoint)"
+equals "reset keeps resources" "InService	c2" "$(state churn-prod)"
+
+# --- delete: Deleting, then gone ---------------------------------------------
+run "delete endpoint" aws sagemaker delete-endpoint --endpoint-name churn-prod
+equals "deleting" "Deleting	c2" "$(state churn-prod)"
+advance 2
+refused "gone after delete" "Could not find endpoint" \
+	aws sagemaker describe-endpoint --endpoint-name churn-prod
+equals "list agrees after delete" "" "$(aws sagemaker list-endpoints \
+	--query 'Endpoints[?EndpointName==`churn-prod`].EndpointName' --output text)"
+run "delete a config still named by an endpoint" aws sagemaker \
+	delete-endpoint-config --endpoint-config-name c4
+stop
+
+# --- signatures are checked with INITIAL_NO_AUTH_ACTION_COUNT ------------------
+INITIAL_NO_AUTH_ACTION_COUNT=3 start
+run "create user" aws iam create-user --user-name deployer
+run "allow sagemaker" aws iam put-user-policy --user-name deployer --policy-name sm \
+	--policy-document '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}'
+aws iam create-access-key --user-name deployer \
+	--query 'AccessKey.[AccessKeyId, SecretAccessKey]' --output text >"$tmp/key"
+read -r key secret <"$tmp/key"
+AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret \
+	run "right secret is accepted" aws sagemaker list-endpoints
+AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY="x$secret" \
+	refused "wrong secret is refused, in SageMaker's JSON error shape" \
+	"(SignatureDoesNotMatch) when calling the ListEndpoints operation" \
+	aws sagemaker list-endpoints
+AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret \
+	refused "policy is enforced" "(AccessDenied)" \
+	aws application-autoscaling describe-scalable-targets --service-namespace sagemaker
+stop
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
