@@ -406,6 +406,30 @@ def _response_update_endpoint(self: Any) -> ActionResult:
 
 sm_responses.SageMakerResponse.update_endpoint = _response_update_endpoint
 
+# ---- IAM action names ---------------------------------------------------
+
+# moto names an action by the request's signing name, but IAM's prefix is
+# not always that: CloudWatch signs as "monitoring" and its actions are
+# "cloudwatch:DescribeAlarms". Policies written for AWS must work here.
+IAM_PREFIXES = {"monitoring": "cloudwatch"}
+
+
+def _patch_iam_actions() -> None:
+    from moto.iam import access_control
+
+    original = access_control.IAMRequestBase.__init__
+
+    def init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        prefix, _, name = self._action.partition(":")
+        if prefix in IAM_PREFIXES:
+            self._action = f"{IAM_PREFIXES[prefix]}:{name}"
+
+    access_control.IAMRequestBase.__init__ = init
+
+
+_patch_iam_actions()
+
 # ---- fault injection and counters, in front of moto --------------------
 
 # the X-Amz-Target prefix of each JSON service, for unsigned requests
@@ -418,6 +442,8 @@ TARGET_SERVICES = {
     "Logs_20140328": "logs",
 }
 JSON_SERVICES = set(TARGET_SERVICES.values())
+# the Version of each query service, for unsigned requests
+QUERY_VERSIONS = {"2011-06-15": "sts", "2010-03-31": "sns", "2010-05-08": "iam"}
 
 
 def identify(environ: dict[str, Any], body: bytes) -> tuple[str, str]:
@@ -433,9 +459,11 @@ def identify(environ: dict[str, Any], body: bytes) -> tuple[str, str]:
         return service or TARGET_SERVICES.get(prefix, prefix), op
     ctype = environ.get("CONTENT_TYPE", "")
     if "x-www-form-urlencoded" in ctype:
-        action = parse_qs(body.decode("utf-8", "replace")).get("Action", [""])[0]
+        form = parse_qs(body.decode("utf-8", "replace"))
+        action = form.get("Action", [""])[0]
+        version = form.get("Version", [""])[0]
         if action:
-            return service or "query", action
+            return service or QUERY_VERSIONS.get(version, "query"), action
     return service or "s3", environ.get("REQUEST_METHOD", "GET")
 
 

@@ -120,7 +120,9 @@ python3 -c 'import moto, werkzeug' 2>/dev/null || {
 }
 
 role=arn:aws:iam::123456789012:role/sagemaker-execution
-SIM_STATE_SECONDS=2 SIM_FAIL_IMAGE_REGEX='crashloop' start
+# states last 30 simulated seconds, far longer than the test's real pauses,
+# and the test moves the clock: the result cannot depend on machine speed
+SIM_STATE_SECONDS=30 SIM_FAIL_IMAGE_REGEX='crashloop' start
 echo "start-aws at $AWS_ENDPOINT_URL"
 
 # --- models and configs; SageMaker refuses duplicates ---------------------
@@ -159,7 +161,7 @@ equals "list agrees" "Creating" "$(aws sagemaker list-endpoints \
 refused "duplicate endpoint" 'Cannot create already existing endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-prod"' \
 	aws sagemaker create-endpoint --endpoint-name churn-prod --endpoint-config-name c1
 created=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query LastModifiedTime --output text)
-advance 2
+advance 30
 run "wait endpoint-in-service" aws sagemaker wait endpoint-in-service --endpoint-name churn-prod
 equals "state after wait" "InService	c1" "$(state churn-prod)"
 inservice=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query LastModifiedTime --output text)
@@ -173,7 +175,7 @@ equals "pending deployment" "c2" "$(aws sagemaker describe-endpoint --endpoint-n
 	--query PendingDeploymentSummary.EndpointConfigName --output text)"
 refused "update while updating" 'Cannot update in-progress endpoint "arn:aws:sagemaker:us-east-1:123456789012:endpoint/churn-prod"' \
 	aws sagemaker update-endpoint --endpoint-name churn-prod --endpoint-config-name c1
-advance 2
+advance 30
 run "wait after update" aws sagemaker wait endpoint-in-service --endpoint-name churn-prod
 equals "state after update" "InService	c2" "$(state churn-prod)"
 equals "new instance count" "2" "$(aws sagemaker describe-endpoint --endpoint-name churn-prod \
@@ -183,9 +185,9 @@ equals "new instance count" "2" "$(aws sagemaker describe-endpoint --endpoint-na
 run "update to c3 (missing artifact)" aws sagemaker update-endpoint \
 	--endpoint-name churn-prod --endpoint-config-name c3
 equals "updating" "Updating	c2" "$(state churn-prod)"
-advance 2
+advance 30
 equals "rolling back" "RollingBack	c2" "$(state churn-prod)"
-advance 2
+advance 30
 equals "rolled back to c2" "InService	c2" "$(state churn-prod)"
 reason=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query FailureReason --output text)
 case "$reason" in
@@ -203,7 +205,7 @@ run "alarm fires" aws cloudwatch set-alarm-state --alarm-name churn-5xx \
 run "update guarded by the alarm" aws sagemaker update-endpoint \
 	--endpoint-name churn-prod --endpoint-config-name c1 --deployment-config \
 	'{"BlueGreenUpdatePolicy": {"TrafficRoutingConfiguration": {"Type": "ALL_AT_ONCE", "WaitIntervalInSeconds": 0}}, "AutoRollbackConfiguration": {"Alarms": [{"AlarmName": "churn-5xx"}]}}'
-advance 4
+advance 60
 equals "alarm rolled it back" "InService	c2" "$(state churn-prod)"
 reason=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query FailureReason --output text)
 case "$reason" in
@@ -217,7 +219,7 @@ equals "deployment config kept" "ALL_AT_ONCE" "$(aws sagemaker describe-endpoint
 # --- a failing create ends Failed ------------------------------------------
 run "create endpoint with crashing image" aws sagemaker create-endpoint \
 	--endpoint-name churn-crash --endpoint-config-name c4
-advance 2
+advance 30
 equals "failed create" "Failed	c4" "$(state churn-crash)"
 refused "waiter sees Failed" "Failed" \
 	aws sagemaker wait endpoint-in-service --endpoint-name churn-crash
@@ -254,7 +256,7 @@ equals "reset keeps resources" "InService	c2" "$(state churn-prod)"
 # --- delete: Deleting, then gone ---------------------------------------------
 run "delete endpoint" aws sagemaker delete-endpoint --endpoint-name churn-prod
 equals "deleting" "Deleting	c2" "$(state churn-prod)"
-advance 2
+advance 30
 refused "gone after delete" "Could not find endpoint" \
 	aws sagemaker describe-endpoint --endpoint-name churn-prod
 equals "list agrees after delete" "" "$(aws sagemaker list-endpoints \
