@@ -12,5 +12,6 @@
 #define CMD_USAGE 2
 
 int cmd_validate(int argc, char **argv);
+int cmd_doctor(int argc, char **argv);
 
 #endif

@@ -20,6 +20,7 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  validate [PATH...]  check manifests without touching AWS\n"
+	"  doctor --config F   check credentials, region, endpoints, access\n"
 	"  version             print the version\n"
 	"  help                show this help\n"
 	"\n"
@@ -46,6 +47,7 @@ static const struct {
 	int (*run)(int argc, char **argv);
 } commands[] = {
 	{ "validate", cmd_validate },
+	{ "doctor", cmd_doctor },
 	{ "version", cmd_version },
 };
 

@@ -1,0 +1,213 @@
+/*
+ * `sagesync doctor --config FILE`: checks, before anything is deployed,
+ * that the controller can work with what it was given: the config, the
+ * AWS region and endpoints, the credentials and whose they are, and read
+ * access to each service it manages. Each problem comes with its fix.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "aws.h"
+#include "buf.h"
+#include "cmd.h"
+#include "config.h"
+#include "diag.h"
+#include "http.h"
+
+static const char usage[] =
+	"usage: sagesync doctor --config FILE\n"
+	"\n"
+	"Checks the configuration, the AWS region and endpoints, the\n"
+	"credentials (STS GetCallerIdentity: the account and ARN they\n"
+	"belong to) and read access to SageMaker, CloudWatch and Application\n"
+	"Auto Scaling, and says how to fix each problem it finds.\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE  the controller's configuration\n"
+	"  -h, --help         show this help\n"
+	"\n"
+	"exit status: 0 all good, 1 a problem was found, 2 usage error\n"
+	"\n"
+	"example:\n"
+	"  sagesync doctor --config /etc/sagesync/config.yaml\n";
+
+static int problems;
+
+static void okay(const char *what, const char *detail)
+{
+	printf("ok    %-12s %s\n", what, detail);
+}
+
+static void problem(const char *what, const char *msg, const char *fix)
+{
+	problems++;
+	printf("FAIL  %-12s %s\n", what, msg);
+	printf("      %-12s fix: %s\n", "", fix);
+}
+
+/* What to do about a failed AWS call, by its error code. */
+static const char *fix_for(const struct err *e, const char *action)
+{
+	static char buf[256];
+
+	if (!strcmp(e->aws_code, "SignatureDoesNotMatch"))
+		return "the secret access key does not match the access key "
+		       "ID: correct the credentials where they come from";
+	if (!strcmp(e->aws_code, "InvalidClientTokenId") ||
+	    !strcmp(e->aws_code, "UnrecognizedClientException"))
+		return "the access key ID is unknown to AWS: use an active "
+		       "key of this account";
+	if (!strcmp(e->aws_code, "ExpiredToken") ||
+	    !strcmp(e->aws_code, "ExpiredTokenException"))
+		return "the session token has expired: renew the temporary "
+		       "credentials";
+	if (!strcmp(e->aws_code, "AccessDenied") ||
+	    !strcmp(e->aws_code, "AccessDeniedException")) {
+		snprintf(buf, sizeof(buf),
+			 "allow %s in the IAM policy of this identity", action);
+		return buf;
+	}
+	if (e->code == ERR_IO)
+		return "cannot reach the endpoint: check aws.endpointUrl, "
+		       "AWS_ENDPOINT_URL and the network";
+	return "see the message above";
+}
+
+static void check_access(struct aws_client *c, const struct aws_service *svc,
+			 const char *op, const char *request,
+			 const char *action)
+{
+	struct buf out = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (aws_json(c, svc, op, request, &out, &e) < 0)
+		problem(svc->name, e.msg, fix_for(&e, action));
+	else
+		okay(svc->name, action);
+	buf_release(&out);
+}
+
+static void run_checks(const struct config *cfg)
+{
+	struct aws_options opt = { 0 };
+	struct aws_client *c = NULL;
+	struct xmldoc *doc = NULL;
+	struct creds cr = { 0 };
+	struct err e = ERR_INIT;
+	struct buf line = BUF_INIT, url = BUF_INIT;
+	const struct aws_service *services[] = { &aws_sagemaker,
+						 &aws_cloudwatch,
+						 &aws_autoscaling, &aws_sts };
+	size_t i;
+
+	if (cfg->aws) {
+		opt.region = cfg->aws->region;
+		opt.profile = cfg->aws->profile;
+		opt.endpoint_url = cfg->aws->endpoint_url;
+	}
+	if (aws_client_new(&c, &opt, &e) < 0) {
+		problem("region", e.msg,
+			"set aws.region in the config (or AWS_REGION)");
+		return;
+	}
+	okay("region", aws_client_region(c));
+	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+		aws_client_endpoint(c, services[i], &url);
+		buf_clear(&line);
+		buf_printf(&line, "%s: %s", services[i]->name, url.ptr);
+		okay("endpoint", line.ptr);
+	}
+	if (creds_get(aws_client_creds(c), &cr, &e) < 0) {
+		problem("credentials", e.msg,
+			"give the controller credentials: an IAM role "
+			"(container, instance or web identity), a profile "
+			"(aws.profile), or AWS_ACCESS_KEY_ID and "
+			"AWS_SECRET_ACCESS_KEY");
+		goto out;
+	}
+	buf_clear(&line);
+	/* the key ID's last four characters identify it; never more */
+	buf_printf(&line, "from %s, key ...%s%s", cr.source,
+		   strlen(cr.access_key_id) > 4 ?
+			   cr.access_key_id + strlen(cr.access_key_id) - 4 :
+			   "",
+		   cr.session_token ? ", temporary" : "");
+	okay("credentials", line.ptr);
+	if (aws_query(c, &aws_sts, "GetCallerIdentity", NULL, &doc, &e) < 0) {
+		problem("identity", e.msg,
+			fix_for(&e, "sts:GetCallerIdentity"));
+		goto out;
+	}
+	{
+		const struct xmlnode *r = xmldoc_search(
+			xmldoc_root(doc), "GetCallerIdentityResult");
+		const char *account = xmldoc_text(r, "Account");
+		const char *arn = xmldoc_text(r, "Arn");
+
+		buf_clear(&line);
+		buf_printf(&line, "account %s, %s", account ? account : "?",
+			   arn ? arn : "?");
+	}
+	okay("identity", line.ptr);
+	check_access(c, &aws_sagemaker, "ListEndpoints", "{\"MaxResults\": 1}",
+		     "sagemaker:ListEndpoints");
+	check_access(c, &aws_cloudwatch, "DescribeAlarms",
+		     "{\"MaxRecords\": 1}", "cloudwatch:DescribeAlarms");
+	check_access(c, &aws_autoscaling, "DescribeScalableTargets",
+		     "{\"ServiceNamespace\": \"sagemaker\", \"MaxResults\": 1}",
+		     "application-autoscaling:DescribeScalableTargets");
+out:
+	xmldoc_free(doc);
+	creds_release(&cr);
+	buf_release(&line);
+	buf_release(&url);
+	aws_client_free(c);
+}
+
+int cmd_doctor(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct diag_list diags = DIAG_LIST_INIT;
+	struct config *cfg = NULL;
+	const char *path = NULL;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CMD_OK;
+		default:
+			fputs(usage, stderr);
+			return CMD_USAGE;
+		}
+	}
+	if (!path || optind != argc) {
+		fputs(usage, stderr);
+		return CMD_USAGE;
+	}
+	problems = 0;
+	if (config_load(&cfg, path, &diags) < 0) {
+		diag_print(&diags, stdout);
+		problem("config", "the configuration has errors (above)",
+			"correct them; docs/config.md describes every field");
+	} else {
+		okay("config", path);
+		run_checks(cfg);
+	}
+	config_free(cfg);
+	diag_release(&diags);
+	http_global_cleanup();
+	printf("%s\n", problems ? "doctor: problems found" :
+				  "doctor: all checks passed");
+	return problems ? CMD_FAILED : CMD_OK;
+}

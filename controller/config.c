@@ -1,0 +1,408 @@
+/*
+ * Loading the controller's configuration (see config.h): the field tables
+ * below are the schema, decoded by manifests/schema.c.
+ */
+#include "config.h"
+
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "buf.h"
+#include "err.h"
+#include "file.h"
+#include "mem.h"
+#include "schema.h"
+#include "ytree.h"
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define F(fname, ftype, st, member, ...)                                   \
+	{                                                                  \
+		.name = fname, .type = ftype, .off = offsetof(st, member), \
+		__VA_ARGS__                                                \
+	}
+#define SHAPE(sname, st, table, checkfn)                                 \
+	{                                                                \
+		.name = sname, .size = sizeof(st), .fields = table,      \
+		.n_fields = ARRAY_SIZE(table), .loc_off = SCHEMA_NO_LOC, \
+		.check = checkfn                                         \
+	}
+#define OPT .flags = 0
+#define REQ .flags = SCHEMA_REQUIRED
+#define RANGE(lo, hi) .flags = SCHEMA_RANGE, .min = (lo), .max = (hi)
+
+static const struct schema_rule rule_name = {
+	.what = "a valid controller name",
+	.expect = "1 to 63 letters, digits, '.', '_' and '-'",
+	.min_len = 1,
+	.max_len = 63,
+	.pattern = "[a-zA-Z0-9._-]+",
+};
+
+static const struct schema_rule rule_path = {
+	.what = "a path",
+	.min_len = 1,
+	.max_len = 4096,
+};
+
+static const struct schema_rule rule_endpoint_url = {
+	.what = "an http:// or https:// URL",
+	.min_len = 1,
+	.max_len = 2048,
+	.pattern = "https?://[^/:[:space:]][^/[:space:]]*(/[^[:space:]]*)?",
+};
+
+static const struct schema_rule rule_region = {
+	.what = "an AWS region",
+	.expect = "like us-east-1",
+	.min_len = 1,
+	.max_len = 32,
+	.pattern = "[a-z]{2}(-[a-z]+)+-[0-9]+",
+};
+
+static const struct schema_rule rule_interval = {
+	.what = "a duration",
+	.expect = "a number followed by s, m or h, like 60s or 5m",
+	.min_len = 2,
+	.max_len = 16,
+	.pattern = "[0-9]+[smh]",
+};
+
+static const struct schema_rule rule_topic_arn = {
+	.what = "an SNS topic ARN",
+	.expect = "arn:aws:sns:REGION:ACCOUNT:NAME",
+	.min_len = 1,
+	.max_len = 1024,
+	.pattern = "arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]+",
+};
+
+static const struct schema_rule rule_ref = {
+	.what = "a Git ref name",
+	.expect = "like refs/notes/sagesync",
+	.min_len = 1,
+	.max_len = 255,
+	.pattern = "refs/[A-Za-z0-9._/-]+",
+};
+
+static const struct schema_rule rule_listen = {
+	.what = "a listen address",
+	.expect = "HOST:PORT, like 127.0.0.1:9090",
+	.min_len = 3,
+	.max_len = 255,
+	.pattern = "(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5}",
+};
+
+static const struct schema_field auth_fields[] = {
+	F("tokenFile", SCHEMA_STR, struct config_auth, token_file,
+	  .rule = &rule_path),
+	F("sshKeyFile", SCHEMA_STR, struct config_auth, ssh_key_file,
+	  .rule = &rule_path),
+	F("knownHostsFile", SCHEMA_STR, struct config_auth, known_hosts_file,
+	  .rule = &rule_path),
+};
+static const struct schema_shape auth_shape =
+	SHAPE("auth", struct config_auth, auth_fields, NULL);
+
+static const struct schema_field verify_fields[] = {
+	F("allowedSignersFile", SCHEMA_STR, struct config_verify,
+	  allowed_signers_file, REQ, .rule = &rule_path),
+};
+static const struct schema_shape verify_shape =
+	SHAPE("verify", struct config_verify, verify_fields, NULL);
+
+static void check_source(struct schema_ctx *c, void *obj,
+			 const struct ynode *map, const char *path)
+{
+	struct config_source *s = obj;
+	int refs = !!s->branch + !!s->tag + !!s->commit;
+
+	if (refs > 1)
+		schema_error(c,
+			     schema_key(c, map, s->commit ? "commit" : "tag"),
+			     "%s: set one of 'branch', 'tag' and 'commit'",
+			     path);
+	if (s->interval) {
+		long n = strtol(s->interval, NULL, 10);
+		char unit = s->interval[strlen(s->interval) - 1];
+
+		s->interval_seconds = n * (unit == 'h' ? 3600 :
+					   unit == 'm' ? 60 :
+							 1);
+		if (s->interval_seconds < 5 || s->interval_seconds > 86400)
+			schema_error(c, schema_node(map, "interval"),
+				     "%s.interval: expected 5s to 24h, found "
+				     "\"%s\"",
+				     path, s->interval);
+	} else {
+		s->interval_seconds = 60;
+	}
+}
+
+static const struct schema_field source_fields[] = {
+	F("url", SCHEMA_STR, struct config_source, url, REQ,
+	  .rule = &rule_path),
+	F("branch", SCHEMA_STR, struct config_source, branch,
+	  .rule = &rule_path),
+	F("tag", SCHEMA_STR, struct config_source, tag, .rule = &rule_path),
+	F("commit", SCHEMA_STR, struct config_source, commit,
+	  .rule = &rule_path),
+	F("path", SCHEMA_STR, struct config_source, path, .rule = &rule_path),
+	F("interval", SCHEMA_STR, struct config_source, interval,
+	  .rule = &rule_interval),
+	F("auth", SCHEMA_STRUCT, struct config_source, auth,
+	  .shape = &auth_shape),
+	F("verify", SCHEMA_STRUCT, struct config_source, verify,
+	  .shape = &verify_shape),
+	F("caFile", SCHEMA_STR, struct config_source, ca_file,
+	  .rule = &rule_path),
+};
+static const struct schema_shape source_shape =
+	SHAPE("source", struct config_source, source_fields, check_source);
+
+static const struct schema_field aws_fields[] = {
+	F("region", SCHEMA_STR, struct config_aws, region,
+	  .rule = &rule_region),
+	F("profile", SCHEMA_STR, struct config_aws, profile,
+	  .rule = &rule_path),
+	F("endpointUrl", SCHEMA_STR, struct config_aws, endpoint_url,
+	  .rule = &rule_endpoint_url),
+};
+static const struct schema_shape aws_shape =
+	SHAPE("aws", struct config_aws, aws_fields, NULL);
+
+static const char *const rollback_values[] = { "last-good", "revert-commit",
+					       NULL };
+
+static const struct schema_field reconcile_fields[] = {
+	F("prune", SCHEMA_BOOL, struct config_reconcile, prune, OPT),
+	F("selfHeal", SCHEMA_BOOL, struct config_reconcile, self_heal, OPT),
+	F("bakeSeconds", SCHEMA_INT, struct config_reconcile, bake_seconds,
+	  RANGE(0, 86400)),
+	F("rollback", SCHEMA_ENUM, struct config_reconcile, rollback,
+	  .values = rollback_values),
+	F("concurrency", SCHEMA_INT, struct config_reconcile, concurrency,
+	  RANGE(1, 256)),
+	F("maxPrunePercent", SCHEMA_INT, struct config_reconcile,
+	  max_prune_percent, RANGE(0, 100)),
+};
+static const struct schema_shape reconcile_shape =
+	SHAPE("reconcile", struct config_reconcile, reconcile_fields, NULL);
+
+static const struct schema_field history_fields[] = {
+	F("notesRef", SCHEMA_STR, struct config_history, notes_ref,
+	  .rule = &rule_ref),
+	F("push", SCHEMA_BOOL, struct config_history, push, OPT),
+};
+static const struct schema_shape history_shape =
+	SHAPE("history", struct config_history, history_fields, NULL);
+
+static void check_server(struct schema_ctx *c, void *obj,
+			 const struct ynode *map, const char *path)
+{
+	struct config_server *s = obj;
+	long port;
+
+	if (!s->listen)
+		return;
+	port = strtol(strrchr(s->listen, ':') + 1, NULL, 10);
+	if (port < 1 || port > 65535)
+		schema_error(c, schema_node(map, "listen"),
+			     "%s.listen: \"%s\": port %ld is not from 1 to "
+			     "65535",
+			     path, s->listen, port);
+}
+
+static const struct schema_field server_fields[] = {
+	F("listen", SCHEMA_STR, struct config_server, listen,
+	  .rule = &rule_listen),
+	F("githubSecretFile", SCHEMA_STR, struct config_server,
+	  github_secret_file, .rule = &rule_path),
+	F("gitlabTokenFile", SCHEMA_STR, struct config_server,
+	  gitlab_token_file, .rule = &rule_path),
+};
+static const struct schema_shape server_shape =
+	SHAPE("server", struct config_server, server_fields, check_server);
+
+static const char *const notify_values[] = { "slack", "webhook", "sns",
+					     "github-status", NULL };
+
+static void check_notify(struct schema_ctx *c, void *obj,
+			 const struct ynode *map, const char *path)
+{
+	/* the fields each type reads; the rest would be silently ignored */
+	static const char *const used[][4] = {
+		[CONFIG_NOTIFY_SLACK] = { "urlFile" },
+		[CONFIG_NOTIFY_WEBHOOK] = { "url", "urlFile", "secretFile" },
+		[CONFIG_NOTIFY_SNS] = { "topicArn" },
+		[CONFIG_NOTIFY_GITHUB_STATUS] = { "tokenFile" },
+	};
+	struct config_notify *n = obj;
+	size_t i, j;
+
+	for (i = 0; n->type && i < map->n; i++) {
+		const char *key = map->keys[i]->value;
+		bool ok = !strcmp(key, "type");
+
+		for (j = 0; j < 4 && used[n->type][j] && !ok; j++)
+			ok = !strcmp(key, used[n->type][j]);
+		if (!ok)
+			schema_error(c, map->keys[i],
+				     "%s: '%s' is not used by type %s%s", path,
+				     key, notify_values[n->type - 1],
+				     n->type == CONFIG_NOTIFY_SLACK &&
+						     !strcmp(key, "url") ?
+					     " (a Slack webhook URL is a "
+					     "secret: put it in a file and "
+					     "name it in urlFile)" :
+					     "");
+	}
+	if (n->type == CONFIG_NOTIFY_SLACK && !schema_has(map, "urlFile"))
+		schema_error(c, schema_owner(c, map),
+			     "%s: missing required field 'urlFile' (a Slack "
+			     "webhook URL is a secret)",
+			     path);
+	if (n->type == CONFIG_NOTIFY_WEBHOOK && !schema_has(map, "url") &&
+	    !schema_has(map, "urlFile"))
+		schema_error(c, schema_owner(c, map),
+			     "%s: missing required field 'url' (or 'urlFile')",
+			     path);
+	if (n->type == CONFIG_NOTIFY_SNS && !schema_has(map, "topicArn"))
+		schema_error(c, schema_owner(c, map),
+			     "%s: missing required field 'topicArn'", path);
+	if (n->type == CONFIG_NOTIFY_GITHUB_STATUS &&
+	    !schema_has(map, "tokenFile"))
+		schema_error(c, schema_owner(c, map),
+			     "%s: missing required field 'tokenFile'", path);
+}
+
+static const struct schema_field notify_fields[] = {
+	F("type", SCHEMA_ENUM, struct config_notify, type, REQ,
+	  .values = notify_values),
+	F("url", SCHEMA_STR, struct config_notify, url,
+	  .rule = &rule_endpoint_url),
+	F("urlFile", SCHEMA_STR, struct config_notify, url_file,
+	  .rule = &rule_path),
+	F("secretFile", SCHEMA_STR, struct config_notify, secret_file,
+	  .rule = &rule_path),
+	F("topicArn", SCHEMA_STR, struct config_notify, topic_arn,
+	  .rule = &rule_topic_arn),
+	F("tokenFile", SCHEMA_STR, struct config_notify, token_file,
+	  .rule = &rule_path),
+};
+static const struct schema_shape notify_shape =
+	SHAPE("notify", struct config_notify, notify_fields, check_notify);
+
+static void check_leader(struct schema_ctx *c, void *obj,
+			 const struct ynode *map, const char *path)
+{
+	struct config_leader *l = obj;
+
+	if (l->lease_seconds.set && l->renew_seconds.set &&
+	    l->renew_seconds.v >= l->lease_seconds.v)
+		schema_error(c, schema_node(map, "renewSeconds"),
+			     "%s.renewSeconds: %ld must be less than "
+			     "leaseSeconds %ld",
+			     path, l->renew_seconds.v, l->lease_seconds.v);
+}
+
+static const struct schema_rule rule_table = {
+	.what = "a DynamoDB table name",
+	.expect = "3 to 255 letters, digits, '_', '-' and '.'",
+	.min_len = 3,
+	.max_len = 255,
+	.pattern = "[A-Za-z0-9_.-]+",
+};
+
+static const struct schema_field leader_fields[] = {
+	F("table", SCHEMA_STR, struct config_leader, table, REQ,
+	  .rule = &rule_table),
+	F("leaseSeconds", SCHEMA_INT, struct config_leader, lease_seconds,
+	  RANGE(5, 3600)),
+	F("renewSeconds", SCHEMA_INT, struct config_leader, renew_seconds,
+	  RANGE(1, 3600)),
+};
+static const struct schema_shape leader_shape = SHAPE(
+	"leaderElection", struct config_leader, leader_fields, check_leader);
+
+static const struct schema_field config_fields[] = {
+	F("name", SCHEMA_STR, struct config, name, REQ, .rule = &rule_name),
+	F("stateDir", SCHEMA_STR, struct config, state_dir, .rule = &rule_path),
+	F("source", SCHEMA_STRUCT, struct config, source,
+	  .shape = &source_shape),
+	F("aws", SCHEMA_STRUCT, struct config, aws, .shape = &aws_shape),
+	F("reconcile", SCHEMA_STRUCT, struct config, reconcile,
+	  .shape = &reconcile_shape),
+	F("history", SCHEMA_STRUCT, struct config, history,
+	  .shape = &history_shape),
+	F("server", SCHEMA_STRUCT, struct config, server,
+	  .shape = &server_shape),
+	F("notify", SCHEMA_STRUCT_LIST, struct config, notify,
+	  .shape = &notify_shape,
+	  .count_off = offsetof(struct config, n_notify), .max_items = 16),
+	F("leaderElection", SCHEMA_STRUCT, struct config, leader_election,
+	  .shape = &leader_shape),
+};
+static const struct schema_shape config_shape =
+	SHAPE("config", struct config, config_fields, NULL);
+
+int config_load_buffer(struct config **out, const char *name, const char *data,
+		       size_t len, struct diag_list *diags)
+{
+	static const struct ytree_limits lim = YTREE_LIMITS_INIT;
+	struct config *cfg = mem_calloc(1, sizeof(*cfg));
+	struct schema_ctx c = { name, diags, 0, 100, NULL };
+	struct ytree *tree = NULL;
+	size_t before = diags->n;
+
+	*out = NULL;
+	cfg->file = mem_strdup(name);
+	if (ytree_parse(&tree, name, data, len, &lim, diags) < 0)
+		goto out;
+	if (ytree_ndocs(tree) == 0) {
+		diag_add(diags, name, 0, 0, "is empty: expected a mapping");
+		goto out;
+	}
+	if (ytree_ndocs(tree) > 1) {
+		diag_add(diags, name, ytree_doc(tree, 1)->line,
+			 ytree_doc(tree, 1)->col,
+			 "expected one YAML document, found %zu",
+			 ytree_ndocs(tree));
+		goto out;
+	}
+	schema_decode(&c, &config_shape, ytree_doc(tree, 0), cfg, "", NULL);
+out:
+	ytree_free(tree);
+	diag_sort(diags);
+	if (diags->n != before) {
+		config_free(cfg);
+		return -1;
+	}
+	*out = cfg;
+	return 0;
+}
+
+int config_load(struct config **out, const char *path, struct diag_list *diags)
+{
+	struct buf text = BUF_INIT;
+	struct err e = ERR_INIT;
+	int rc;
+
+	*out = NULL;
+	if (file_read(&text, path, 1 << 20, &e) < 0) {
+		diag_add(diags, path, 0, 0, "%s", e.msg);
+		buf_release(&text);
+		return -1;
+	}
+	rc = config_load_buffer(out, path, buf_cstr(&text), text.len, diags);
+	buf_release(&text);
+	return rc;
+}
+
+void config_free(struct config *cfg)
+{
+	if (!cfg)
+		return;
+	schema_release(&config_shape, cfg);
+	free(cfg->file);
+	free(cfg);
+}
