@@ -2,7 +2,7 @@
  * AWS Signature Version 4, header variant: the canonical request, the
  * string to sign, the signature and the headers a signed request carries.
  * Pure functions of their inputs (the time is a parameter), so the AWS
- * test suite in shared/testdata/sigv4 checks them byte for byte.
+ * test suite in tests/fixtures/sigv4 checks them byte for byte.
  *
  * Ownership: everything in a sigv4_request is borrowed; a sigv4_result
  * owns its strings until sigv4_result_release().

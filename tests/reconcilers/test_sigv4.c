@@ -1,6 +1,6 @@
 /*
  * Unit tests for reconcilers/aws/sigv4, and the SigV4 test suite in
- * shared/testdata/sigv4 (SIGV4_SUITE): every case of v4/ (the official
+ * tests/fixtures/sigv4 (SIGV4_SUITE): every case of v4/ (the official
  * AWS cases) and extra-generated/ (JSON and query protocol requests) is
  * its own test. A case signs its request.txt with its context.json and
  * must reproduce header-canonical-request.txt, header-string-to-sign.txt
