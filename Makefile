@@ -1,8 +1,8 @@
 # Thin wrapper over CMake for the README's two commands and CI.
 #   make demo   build, then run the quickstart demo
-#   make test   build, then run every test: unit and CLI tests, the same
-#               suite under ASan+UBSan, a bounded fuzzing run, and the
-#               clang-format check
+#   make test   build, then run every test: the clang-format check, static
+#               analysis, unit, CLI and integration tests, the same suite
+#               under ASan+UBSan, and a bounded fuzzing run
 #   make bench  the benchmarks under tests/bench (not part of make test)
 # Both install missing Debian packages first (scripts/install-deps.sh).
 
@@ -13,7 +13,7 @@ FUZZ_SECONDS ?= 30
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 SOURCES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 
-.PHONY: all deps build demo test unit asan fuzz format format-check bench clean
+.PHONY: all deps build demo test unit asan fuzz lint format format-check bench clean
 
 all: build
 
@@ -27,7 +27,7 @@ build: deps
 demo: build
 	@sh scripts/demo.sh $(BUILD)/sagesync
 
-test: format-check unit asan fuzz
+test: format-check lint unit asan fuzz
 	@echo "make test: all passed"
 
 unit: build
@@ -47,6 +47,12 @@ fuzz: deps
 		-DSAGESYNC_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS)
 	sh tests/fuzz/run.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# static analysis over the compile database of the main build
+lint: build
+	cppcheck --project=$(BUILD)/compile_commands.json --error-exitcode=1 \
+		--quiet --enable=warning,portability --inline-suppr \
+		--suppress=missingIncludeSystem -i tests
 
 format:
 	clang-format -i $(SOURCES)

@@ -4,7 +4,7 @@
 # available). Called by `make demo` and `make test`; safe to run again.
 set -eu
 
-packages="build-essential cmake pkg-config git clang clang-format
+packages="build-essential cmake pkg-config git clang clang-format cppcheck
 libclang-rt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev
 libcmocka-dev libmicrohttpd-dev libssl-dev libexpat1-dev python3"
 
