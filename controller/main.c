@@ -20,6 +20,9 @@ static const char usage[] =
 	"\n"
 	"commands:\n"
 	"  validate [PATH...]  check manifests without touching AWS\n"
+	"  plan --config F     show what applying the source would change\n"
+	"  apply --config F --once  apply it, wait until healthy\n"
+	"  status --config F   list the resources this controller owns\n"
 	"  doctor --config F   check credentials, region, endpoints, access\n"
 	"  version             print the version\n"
 	"  help                show this help\n"
@@ -46,9 +49,9 @@ static const struct {
 	const char *name;
 	int (*run)(int argc, char **argv);
 } commands[] = {
-	{ "validate", cmd_validate },
-	{ "doctor", cmd_doctor },
-	{ "version", cmd_version },
+	{ "validate", cmd_validate }, { "doctor", cmd_doctor },
+	{ "plan", cmd_plan },	      { "apply", cmd_apply },
+	{ "status", cmd_status },     { "version", cmd_version },
 };
 
 int main(int argc, char **argv)

@@ -1,0 +1,259 @@
+/*
+ * `sagesync plan`, `sagesync apply --once` and `sagesync status`: one
+ * reconcile of the configured source against AWS, from the command line.
+ * The source is a local directory for now (source.url a path or file://
+ * URL, source.path inside it); the daemon and remote Git sources come with
+ * `sagesync run`.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "aws.h"
+#include "buf.h"
+#include "cmd.h"
+#include "config.h"
+#include "diag.h"
+#include "engine.h"
+#include "http.h"
+#include "manifest.h"
+
+enum mode { PLAN, APPLY, STATUS };
+
+static const char plan_usage[] =
+	"usage: sagesync plan --config FILE [--output text|json]\n"
+	"\n"
+	"Shows what applying the configured source would change in AWS:\n"
+	"each resource to create (+), update (~), delete (-), drifted from\n"
+	"Git (~ drift), or in conflict (!) with a resource the controller\n"
+	"does not own, with the fields that differ. Makes no change.\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE    the controller's configuration\n"
+	"  -o, --output FORMAT  text (default) or json\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"exit status: 0 no changes, 2 changes planned, 1 error\n"
+	"\n"
+	"example:\n"
+	"  sagesync plan --config prod.yaml\n";
+
+static const char apply_usage[] =
+	"usage: sagesync apply --config FILE --once [--allow-mass-prune]\n"
+	"\n"
+	"Applies the plan once: creates and updates in dependency order,\n"
+	"waits until every changed endpoint is InService on its new config,\n"
+	"then deletes what the new state superseded (and, with prune on, what\n"
+	"Git no longer declares). Refuses a plan with conflicts, and a prune\n"
+	"of all owned resources or more than reconcile.maxPrunePercent.\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE     the controller's configuration\n"
+	"      --once            apply once and exit (the daemon is `run`)\n"
+	"      --allow-mass-prune  allow a prune beyond the limit\n"
+	"  -h, --help            show this help\n"
+	"\n"
+	"exit status: 0 applied and healthy, 1 error or failed deploy, 2 "
+	"usage\n"
+	"\n"
+	"example:\n"
+	"  sagesync apply --config prod.yaml --once\n";
+
+static const char status_usage[] =
+	"usage: sagesync status --config FILE\n"
+	"\n"
+	"Lists the AWS resources this controller owns and their state.\n"
+	"\n"
+	"exit status: 0 success, 1 error, 2 usage error\n";
+
+/* The directory of manifests the config points at. */
+static int source_dir(struct buf *out, const struct config *cfg)
+{
+	const char *url;
+
+	if (!cfg->source) {
+		fprintf(stderr, "sagesync: %s: no 'source' configured\n",
+			cfg->file);
+		return -1;
+	}
+	url = cfg->source->url;
+	if (!strncmp(url, "file://", 7))
+		url += 7;
+	else if (strstr(url, "://")) {
+		fprintf(stderr,
+			"sagesync: %s: source.url '%s': only a local path or "
+			"file:// URL is supported by this command yet\n",
+			cfg->file, url);
+		return -1;
+	}
+	buf_puts(out, url);
+	if (cfg->source->path)
+		buf_printf(out, "/%s", cfg->source->path);
+	return 0;
+}
+
+static int run(enum mode mode, const char *path, bool json, bool mass)
+{
+	struct diag_list diags = DIAG_LIST_INIT;
+	struct manifest_set *set = NULL;
+	struct config *cfg = NULL;
+	struct aws_client *aws = NULL;
+	struct engine *en = NULL;
+	struct aws_options aopt = { 0 };
+	struct engine_options eopt = { 0 };
+	struct buf dir = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct aws_stats st;
+	const struct plan *p;
+	int rc = CMD_FAILED;
+
+	if (config_load(&cfg, path, &diags) < 0) {
+		diag_print(&diags, stderr);
+		goto out;
+	}
+	if (source_dir(&dir, cfg) < 0)
+		goto out;
+	if (manifest_load(&set, dir.ptr, NULL, &diags) < 0) {
+		diag_print(&diags, stderr);
+		fprintf(stderr,
+			"sagesync: %s: the revision has errors; "
+			"nothing is applied\n",
+			dir.ptr);
+		goto out;
+	}
+	if (cfg->aws) {
+		aopt.region = cfg->aws->region;
+		aopt.profile = cfg->aws->profile;
+		aopt.endpoint_url = cfg->aws->endpoint_url;
+	}
+	if (aws_client_new(&aws, &aopt, &e) < 0) {
+		fprintf(stderr, "sagesync: %s\n", e.msg);
+		goto out;
+	}
+	eopt.controller = cfg->name;
+	eopt.state_dir = cfg->state_dir;
+	eopt.prune = true;
+	eopt.self_heal = true;
+	if (cfg->reconcile) {
+		if (cfg->reconcile->prune.set)
+			eopt.prune = cfg->reconcile->prune.v;
+		if (cfg->reconcile->self_heal.set)
+			eopt.self_heal = cfg->reconcile->self_heal.v;
+		if (cfg->reconcile->max_prune_percent.set)
+			eopt.max_prune_percent =
+				(int)cfg->reconcile->max_prune_percent.v;
+	}
+	eopt.allow_mass_prune = mass;
+	if (getenv("SAGESYNC_POLL_MS"))
+		eopt.poll_ms = strtol(getenv("SAGESYNC_POLL_MS"), NULL, 10);
+	if (engine_plan(&en, aws, set, &eopt, &e) < 0) {
+		fprintf(stderr, "sagesync: %s\n", e.msg);
+		goto out;
+	}
+	p = engine_get_plan(en);
+	if (mode == STATUS) {
+		engine_print_owned(en, stdout);
+		rc = CMD_OK;
+	} else if (json) {
+		char *s = plan_json(p);
+
+		puts(s);
+		free(s);
+	} else {
+		printf("revision %s\n", engine_revision(en));
+		plan_print(p, stdout);
+	}
+	if (mode == PLAN)
+		rc = p->n ? CMD_USAGE /* 2: changes */ : CMD_OK;
+	if (mode == APPLY) {
+		if (engine_apply(en, &e) < 0) {
+			fprintf(stderr, "sagesync: apply: %s\n", e.msg);
+			goto out;
+		}
+		printf("applied: everything is healthy\n");
+		rc = CMD_OK;
+	}
+out:
+	if (aws) {
+		aws_client_stats(aws, &st);
+		fprintf(stderr, "aws calls: %lu (%lu retries, %lu throttled)\n",
+			st.calls, st.retries, st.throttles);
+	}
+	engine_free(en);
+	aws_client_free(aws);
+	manifest_set_free(set);
+	config_free(cfg);
+	diag_release(&diags);
+	buf_release(&dir);
+	http_global_cleanup();
+	return rc;
+}
+
+static int command(enum mode mode, int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "once", no_argument, NULL, 'O' },
+		{ "allow-mass-prune", no_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *usage = mode == PLAN  ? plan_usage :
+			    mode == APPLY ? apply_usage :
+					    status_usage;
+	const char *path = NULL;
+	bool json = false, once = false, mass = false;
+	int c;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'o':
+			if (mode != PLAN || (strcmp(optarg, "json") &&
+					     strcmp(optarg, "text"))) {
+				fputs(usage, stderr);
+				return CMD_USAGE;
+			}
+			json = !strcmp(optarg, "json");
+			break;
+		case 'O':
+			once = true;
+			break;
+		case 'M':
+			mass = true;
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CMD_OK;
+		default:
+			fputs(usage, stderr);
+			return CMD_USAGE;
+		}
+	}
+	if (!path || optind != argc || (mode == APPLY && !once) ||
+	    (mode != APPLY && (once || mass))) {
+		fputs(usage, stderr);
+		return CMD_USAGE;
+	}
+	return run(mode, path, json, mass);
+}
+
+int cmd_plan(int argc, char **argv)
+{
+	return command(PLAN, argc, argv);
+}
+
+int cmd_apply(int argc, char **argv)
+{
+	return command(APPLY, argc, argv);
+}
+
+int cmd_status(int argc, char **argv)
+{
+	return command(STATUS, argc, argv);
+}

@@ -1,0 +1,1374 @@
+/*
+ * The reconcile engine (see engine.h): observe, diff, apply.
+ *
+ * One registry lists the reconcilers, in dependency order; each is a
+ * const ops table. Observation and the cache are shared here; what is
+ * particular to a kind (its calls and what "differs" means) is in its
+ * table's functions below.
+ */
+#include "engine.h"
+
+#include <jansson.h>
+#include <regex.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "mem.h"
+#include "sigv4.h"
+
+struct live {
+	enum desired_kind kind;
+	char *name;
+	char *arn;
+	char *managed_by; /* "" when untagged */
+	char *manifest;
+	char *revision;
+	bool owned;
+	json_t *content; /* what the kind compares (new reference) */
+};
+
+struct engine {
+	struct aws_client *aws;
+	struct engine_options opt;
+	const struct manifest_set *set;
+	struct desired_set want;
+	struct live *live;
+	size_t n_live, cap_live;
+	struct plan plan;
+	json_t *cache; /* {"tags": {ARN: {...}}, "endpoints": {...}} */
+	char *cache_path;
+	char account[16];
+	char revision[32];
+};
+
+struct reconciler {
+	int version;
+	enum desired_kind kind;
+	int (*observe)(struct engine *en, struct err *e);
+	void (*diff)(struct engine *en, const struct desired_resource *want,
+		     struct live *live);
+	int (*apply)(struct engine *en, struct change *ch, struct err *e);
+};
+
+/* ---- small helpers --------------------------------------------------- */
+
+static const char *const action_names[] = { "create", "update", "delete",
+					    "conflict" };
+
+const char *change_action_name(enum change_action a)
+{
+	return action_names[a];
+}
+
+static json_t *parse(const char *body, size_t len)
+{
+	json_t *j = json_loadb(body, len, 0, NULL);
+
+	return j ? j : json_object();
+}
+
+static const char *jstr(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+
+	return s ? s : "";
+}
+
+/* AWS JSON timestamps are epoch seconds; a string keeps them exact */
+static void marker_of(json_t *v, char *out, size_t size)
+{
+	if (json_is_number(v))
+		snprintf(out, size, "%.3f", json_number_value(v));
+	else
+		snprintf(out, size, "%s",
+			 json_string_value(v) ? json_string_value(v) : "");
+}
+
+static struct live *live_add(struct engine *en, enum desired_kind kind,
+			     const char *name, const char *arn)
+{
+	struct live *l;
+
+	en->live = mem_grow(en->live, &en->cap_live, en->n_live + 1,
+			    sizeof(*en->live));
+	l = &en->live[en->n_live++];
+	memset(l, 0, sizeof(*l));
+	l->kind = kind;
+	l->name = mem_strdup(name);
+	l->arn = mem_strdup(arn ? arn : "");
+	l->managed_by = mem_strdup("");
+	l->manifest = mem_strdup("");
+	l->revision = mem_strdup("");
+	return l;
+}
+
+static struct live *live_find(struct engine *en, enum desired_kind kind,
+			      const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < en->n_live; i++)
+		if (en->live[i].kind == kind && !strcmp(en->live[i].name, name))
+			return &en->live[i];
+	return NULL;
+}
+
+static void plan_add(struct engine *en, enum desired_kind kind,
+		     enum change_action action, const char *name,
+		     const char *manifest, const char *arn,
+		     const struct desired_resource *want, bool drift,
+		     const char *detail)
+{
+	struct plan *p = &en->plan;
+	struct change *c;
+
+	p->items = mem_grow(p->items, &p->cap, p->n + 1, sizeof(*p->items));
+	c = &p->items[p->n++];
+	memset(c, 0, sizeof(*c));
+	c->kind = kind;
+	c->action = action;
+	c->drift = drift;
+	c->name = mem_strdup(name);
+	c->manifest = mem_strdup(manifest ? manifest : "");
+	c->arn = mem_strdup(arn ? arn : "");
+	c->detail = mem_strdup(detail ? detail : "");
+	c->want = want;
+	if (drift)
+		p->drifts++;
+	else if (action == CHANGE_CREATE)
+		p->creates++;
+	else if (action == CHANGE_UPDATE)
+		p->updates++;
+	else if (action == CHANGE_DELETE)
+		p->deletes++;
+	else
+		p->conflicts++;
+}
+
+/* ---- tags, through the cache ----------------------------------------- */
+
+static void apply_tags(struct engine *en, struct live *l, json_t *entry)
+{
+	free(l->managed_by);
+	free(l->manifest);
+	free(l->revision);
+	l->managed_by = mem_strdup(jstr(entry, "m"));
+	l->manifest = mem_strdup(jstr(entry, "f"));
+	l->revision = mem_strdup(jstr(entry, "r"));
+	l->owned = !strcmp(l->managed_by, en->opt.controller);
+}
+
+static void cache_tags(struct engine *en, const char *arn, const char *marker,
+		       const char *managed_by, const char *manifest,
+		       const char *revision)
+{
+	json_object_set_new(json_object_get(en->cache, "tags"), arn,
+			    json_pack("{s:s, s:s, s:s, s:s}", "t", marker, "m",
+				      managed_by, "f", manifest, "r",
+				      revision));
+}
+
+/*
+ * Fills the ownership tags of `l`: from the cache when `marker` (a change
+ * marker such as LastModifiedTime) is unchanged, else by asking AWS.
+ */
+static int fetch_tags(struct engine *en, struct live *l, const char *marker,
+		      struct err *e)
+{
+	json_t *entry =
+		json_object_get(json_object_get(en->cache, "tags"), l->arn);
+	bool cloudwatch = l->kind == DESIRED_ALARM;
+	struct buf req = BUF_INIT, out = BUF_INIT;
+	json_t *ans, *tags, *t;
+	const char *m = "", *f = "", *r = "";
+	size_t i;
+	int rc;
+
+	if (entry && !strcmp(jstr(entry, "t"), marker)) {
+		apply_tags(en, l, entry);
+		return 0;
+	}
+	buf_printf(&req, "{\"%s\": \"%s\"}",
+		   cloudwatch ? "ResourceARN" : "ResourceArn", l->arn);
+	rc = aws_json(en->aws, cloudwatch ? &aws_cloudwatch : &aws_sagemaker,
+		      cloudwatch ? "ListTagsForResource" : "ListTags", req.ptr,
+		      &out, e);
+	if (rc == 0) {
+		ans = parse(out.ptr, out.len);
+		tags = json_object_get(ans, "Tags");
+		json_array_foreach(tags, i, t)
+		{
+			const char *k = jstr(t, "Key");
+
+			if (!strcmp(k, DESIRED_TAG_MANAGED_BY))
+				m = jstr(t, "Value");
+			else if (!strcmp(k, DESIRED_TAG_MANIFEST))
+				f = jstr(t, "Value");
+			else if (!strcmp(k, DESIRED_TAG_REVISION))
+				r = jstr(t, "Value");
+		}
+		cache_tags(en, l->arn, marker, m, f, r);
+		apply_tags(en, l,
+			   json_object_get(json_object_get(en->cache, "tags"),
+					   l->arn));
+		json_decref(ans);
+	}
+	buf_release(&req);
+	buf_release(&out);
+	return rc;
+}
+
+/* ---- observation ----------------------------------------------------- */
+
+struct lister {
+	struct engine *en;
+	enum desired_kind kind;
+	const char *list_key, *name_key, *arn_key;
+	json_t *found; /* array of the items */
+};
+
+static int collect(const char *body, size_t len, void *payload)
+{
+	struct lister *ls = payload;
+	json_t *ans = parse(body, len);
+
+	json_array_extend(ls->found, json_object_get(ans, ls->list_key));
+	json_decref(ans);
+	return 0;
+}
+
+static int list_all(struct engine *en, const struct aws_service *svc,
+		    const char *op, const char *request, const char *list_key,
+		    json_t **out, struct err *e)
+{
+	struct lister ls = { en, 0, list_key, NULL, NULL, json_array() };
+	int rc = aws_json_pages(en->aws, svc, op, request, collect, &ls, e);
+
+	*out = ls.found;
+	return rc;
+}
+
+/* names the controller could have made: "<name>-<7 hex>" */
+static bool hashed(const char *name)
+{
+	size_t n = strlen(name), i;
+
+	if (n < 9 || name[n - 8] != '-')
+		return false;
+	for (i = n - 7; i < n; i++)
+		if (!strchr("0123456789abcdef", name[i]))
+			return false;
+	return true;
+}
+
+/* Models and endpoint configs: immutable, so their tags never go stale. */
+static int observe_immutable(struct engine *en, enum desired_kind kind,
+			     const char *op, const char *list_key,
+			     const char *name_key, const char *arn_key,
+			     struct err *e)
+{
+	json_t *items = NULL, *it;
+	size_t i;
+	int rc;
+
+	rc = list_all(en, &aws_sagemaker, op, "{\"MaxResults\": 100}", list_key,
+		      &items, e);
+	json_array_foreach(items, i, it)
+	{
+		const char *name = jstr(it, name_key);
+		struct live *l;
+
+		if (rc < 0)
+			break;
+		if (!desired_find(&en->want, kind, name) && !hashed(name))
+			continue;
+		l = live_add(en, kind, name, jstr(it, arn_key));
+		rc = fetch_tags(en, l, "", e);
+	}
+	json_decref(items);
+	return rc;
+}
+
+static int observe_models(struct engine *en, struct err *e)
+{
+	return observe_immutable(en, DESIRED_MODEL, "ListModels", "Models",
+				 "ModelName", "ModelArn", e);
+}
+
+static int observe_configs(struct engine *en, struct err *e)
+{
+	return observe_immutable(en, DESIRED_ENDPOINT_CONFIG,
+				 "ListEndpointConfigs", "EndpointConfigs",
+				 "EndpointConfigName", "EndpointConfigArn", e);
+}
+
+static int observe_endpoints(struct engine *en, struct err *e)
+{
+	json_t *items = NULL, *it,
+	       *known = json_object_get(en->cache, "endpoints");
+	struct buf req = BUF_INIT, out = BUF_INIT;
+	char marker[64];
+	size_t i;
+	int rc;
+
+	rc = list_all(en, &aws_sagemaker, "ListEndpoints",
+		      "{\"MaxResults\": 100}", "Endpoints", &items, e);
+	json_array_foreach(items, i, it)
+	{
+		const char *name = jstr(it, "EndpointName");
+		struct live *l;
+		json_t *c;
+
+		if (rc < 0)
+			break;
+		marker_of(json_object_get(it, "LastModifiedTime"), marker,
+			  sizeof(marker));
+		l = live_add(en, DESIRED_ENDPOINT, name,
+			     jstr(it, "EndpointArn"));
+		if ((rc = fetch_tags(en, l, marker, e)) < 0)
+			break;
+		if (!l->owned &&
+		    !desired_find(&en->want, DESIRED_ENDPOINT, name))
+			continue;
+		/* which config it runs: known unless it changed since */
+		c = json_object_get(known, name);
+		if (c && !strcmp(jstr(c, "t"), marker)) {
+			l->content = json_incref(c);
+			continue;
+		}
+		buf_clear(&req);
+		buf_printf(&req, "{\"EndpointName\": \"%s\"}", name);
+		if ((rc = aws_json(en->aws, &aws_sagemaker, "DescribeEndpoint",
+				   req.ptr, &out, e)) < 0)
+			break;
+		{
+			json_t *d = parse(out.ptr, out.len);
+
+			l->content = json_pack(
+				"{s:s, s:s, s:s, s:s}", "t", marker, "config",
+				jstr(d, "EndpointConfigName"), "status",
+				jstr(d, "EndpointStatus"), "reason",
+				jstr(d, "FailureReason"));
+			json_object_set(known, name, l->content);
+			json_decref(d);
+		}
+	}
+	json_decref(items);
+	buf_release(&req);
+	buf_release(&out);
+	return rc;
+}
+
+static int observe_alarms(struct engine *en, struct err *e)
+{
+	json_t *items = NULL, *it;
+	char marker[64];
+	size_t i;
+	int rc;
+
+	rc = list_all(
+		en, &aws_cloudwatch, "DescribeAlarms",
+		"{\"MaxRecords\": 100, \"AlarmTypes\": [\"MetricAlarm\"]}",
+		"MetricAlarms", &items, e);
+	json_array_foreach(items, i, it)
+	{
+		struct live *l;
+
+		if (rc < 0)
+			break;
+		marker_of(json_object_get(it,
+					  "AlarmConfigurationUpdatedTimestamp"),
+			  marker, sizeof(marker));
+		l = live_add(en, DESIRED_ALARM, jstr(it, "AlarmName"),
+			     jstr(it, "AlarmArn"));
+		l->content = json_incref(it);
+		rc = fetch_tags(en, l, marker, e);
+	}
+	json_decref(items);
+	return rc;
+}
+
+static const char *endpoint_of(const char *resource_id, char *out, size_t size)
+{
+	const char *p = resource_id + strlen("endpoint/");
+	const char *end = strstr(p, "/variant/");
+
+	snprintf(out, size, "%.*s", end ? (int)(end - p) : 0, p);
+	return out;
+}
+
+static int observe_scaling(struct engine *en, struct err *e)
+{
+	json_t *targets = NULL, *policies = NULL, *it, *p;
+	size_t i, j;
+	int rc;
+
+	rc = list_all(en, &aws_autoscaling, "DescribeScalableTargets",
+		      "{\"ServiceNamespace\": \"sagemaker\", \"MaxResults\": "
+		      "50}",
+		      "ScalableTargets", &targets, e);
+	if (rc == 0)
+		rc = list_all(en, &aws_autoscaling, "DescribeScalingPolicies",
+			      "{\"ServiceNamespace\": \"sagemaker\", "
+			      "\"MaxResults\": 50}",
+			      "ScalingPolicies", &policies, e);
+	json_array_foreach(targets, i, it)
+	{
+		const char *id = jstr(it, "ResourceId");
+		char endpoint[128];
+		struct live *l, *ep;
+
+		if (rc < 0 || strncmp(id, "endpoint/", 9))
+			continue;
+		l = live_add(en, DESIRED_SCALING, id,
+			     jstr(it, "ScalableTargetARN"));
+		/* a target belongs to whoever owns its endpoint */
+		ep = live_find(en, DESIRED_ENDPOINT,
+			       endpoint_of(id, endpoint, sizeof(endpoint)));
+		if (ep) {
+			l->owned = ep->owned;
+			free(l->managed_by);
+			l->managed_by = mem_strdup(ep->managed_by);
+			free(l->revision);
+			l->revision = mem_strdup(ep->revision);
+			free(l->manifest);
+			l->manifest = mem_strdup(ep->manifest);
+		}
+		l->content = json_pack("{s:O, s:n}", "target", it, "policy");
+		json_array_foreach(policies, j,
+				   p) if (!strcmp(jstr(p, "ResourceId"), id))
+			json_object_set(l->content, "policy", p);
+	}
+	json_decref(targets);
+	json_decref(policies);
+	return rc;
+}
+
+static int observe_packages(struct engine *en, struct err *e)
+{
+	struct buf req = BUF_INIT, out = BUF_INIT;
+	struct err miss = ERR_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < en->want.n && rc == 0; i++) {
+		const struct desired_resource *r = &en->want.items[i];
+		struct live *l;
+
+		if (r->kind != DESIRED_MODEL_PACKAGE)
+			continue;
+		buf_clear(&req);
+		buf_printf(&req, "{\"ModelPackageName\": \"%s\"}", r->name);
+		if (aws_json(en->aws, &aws_sagemaker, "DescribeModelPackage",
+			     req.ptr, &out, &miss) < 0) {
+			/* not registered (yet): the plan says so */
+			if (strcmp(miss.aws_code, "ValidationException")) {
+				*e = miss;
+				rc = e->code;
+			}
+			continue;
+		}
+		l = live_add(en, DESIRED_MODEL_PACKAGE, r->name, r->name);
+		l->owned = true; /* approval is ours to set, nothing else */
+		l->content = parse(out.ptr, out.len);
+	}
+	buf_release(&req);
+	buf_release(&out);
+	return rc;
+}
+
+/* ---- diff ------------------------------------------------------------ */
+
+/* Appends "Field: live -> want" for each field of `want` that differs. */
+static void compare(struct buf *d, json_t *live, json_t *want,
+		    const char *const *fields)
+{
+	size_t i;
+
+	for (i = 0; fields[i]; i++) {
+		json_t *a = json_object_get(live, fields[i]);
+		json_t *b = json_object_get(want, fields[i]);
+		char *sa, *sb;
+
+		if (!b || (a && json_equal(a, b)))
+			continue;
+		if (a && json_is_number(a) && json_is_number(b) &&
+		    json_number_value(a) == json_number_value(b))
+			continue;
+		sa = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+		sb = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
+		buf_printf(d, "%s%s: %s -> %s", d->len ? "; " : "", fields[i],
+			   sa ? sa : "(unset)", sb);
+		free(sa);
+		free(sb);
+	}
+}
+
+/* what a resource's desired content is, in short, for the cache */
+static void want_key(const struct desired_resource *w, struct buf *key,
+		     char hex[65])
+{
+	struct buf all = BUF_INIT;
+
+	buf_clear(key);
+	buf_printf(key, "%s/%s", desired_kind_name(w->kind), w->name);
+	buf_printf(&all, "%s\n%s", w->request, w->request2 ? w->request2 : "");
+	sigv4_sha256_hex(hex, all.ptr, all.len);
+	buf_release(&all);
+}
+
+/*
+ * A difference is drift when Git did not change the resource since it was
+ * last applied: the desired content is the one the cache says was applied.
+ * (Without a cache, a difference is an update.)
+ */
+static bool is_drift(struct engine *en, const struct desired_resource *w)
+{
+	struct buf key = BUF_INIT;
+	char hex[65];
+	bool drift;
+
+	want_key(w, &key, hex);
+	drift = !strcmp(jstr(json_object_get(en->cache, "applied"), key.ptr),
+			hex);
+	buf_release(&key);
+	return drift;
+}
+
+/* After a successful apply, every desired resource is as Git says. */
+static void remember_applied(struct engine *en)
+{
+	json_t *applied = json_object();
+	struct buf key = BUF_INIT;
+	char hex[65];
+	size_t i;
+
+	for (i = 0; i < en->want.n; i++) {
+		want_key(&en->want.items[i], &key, hex);
+		json_object_set_new(applied, key.ptr, json_string(hex));
+	}
+	json_object_set_new(en->cache, "applied", applied);
+	buf_release(&key);
+}
+
+static void diff_immutable(struct engine *en,
+			   const struct desired_resource *want,
+			   struct live *live)
+{
+	/* the same name is the same content: nothing to do */
+	(void)en;
+	(void)want;
+	(void)live;
+}
+
+static void diff_endpoint(struct engine *en,
+			  const struct desired_resource *want,
+			  struct live *live)
+{
+	json_t *w = parse(want->request, strlen(want->request));
+	const char *have = jstr(live->content, "config");
+	const char *need = jstr(w, "EndpointConfigName");
+	struct buf d = BUF_INIT;
+
+	if (strcmp(have, need)) {
+		buf_printf(&d, "EndpointConfigName: %s -> %s", have, need);
+		plan_add(en, DESIRED_ENDPOINT, CHANGE_UPDATE, want->name,
+			 want->manifest, live->arn, want, is_drift(en, want),
+			 d.ptr);
+	}
+	json_decref(w);
+	buf_release(&d);
+}
+
+static void diff_alarm(struct engine *en, const struct desired_resource *want,
+		       struct live *live)
+{
+	static const char *const fields[] = {
+		"MetricName",
+		"Namespace",
+		"Statistic",
+		"Dimensions",
+		"Period",
+		"EvaluationPeriods",
+		"DatapointsToAlarm",
+		"Threshold",
+		"ComparisonOperator",
+		"TreatMissingData",
+		"AlarmActions",
+		"AlarmDescription",
+		NULL,
+	};
+	json_t *w = parse(want->request, strlen(want->request));
+	struct buf d = BUF_INIT;
+
+	compare(&d, live->content, w, fields);
+	if (d.len)
+		plan_add(en, DESIRED_ALARM, CHANGE_UPDATE, want->name,
+			 want->manifest, live->arn, want, is_drift(en, want),
+			 d.ptr);
+	json_decref(w);
+	buf_release(&d);
+}
+
+static void diff_scaling(struct engine *en, const struct desired_resource *want,
+			 struct live *live)
+{
+	static const char *const target_fields[] = { "MinCapacity",
+						     "MaxCapacity", NULL };
+	static const char *const policy_fields[] = { "TargetValue",
+						     "ScaleInCooldown",
+						     "ScaleOutCooldown", NULL };
+	json_t *t = parse(want->request, strlen(want->request));
+	json_t *p = parse(want->request2, strlen(want->request2));
+	json_t *lp = json_object_get(live->content, "policy");
+	struct buf d = BUF_INIT;
+
+	compare(&d, json_object_get(live->content, "target"), t, target_fields);
+	if (!json_is_object(lp))
+		buf_printf(&d, "%spolicy: (none) -> %s", d.len ? "; " : "",
+			   jstr(p, "PolicyName"));
+	else
+		compare(&d,
+			json_object_get(lp, "TargetTrackingScalingPolicyConf"
+					    "iguration"),
+			json_object_get(p, "TargetTrackingScalingPolicyConfigur"
+					   "ation"),
+			policy_fields);
+	if (d.len)
+		plan_add(en, DESIRED_SCALING, CHANGE_UPDATE, want->name,
+			 want->manifest, live->arn, want, is_drift(en, want),
+			 d.ptr);
+	json_decref(t);
+	json_decref(p);
+	buf_release(&d);
+}
+
+static void diff_package(struct engine *en, const struct desired_resource *want,
+			 struct live *live)
+{
+	static const char *const fields[] = { "ModelApprovalStatus", NULL };
+	json_t *w = parse(want->request, strlen(want->request));
+	struct buf d = BUF_INIT;
+
+	compare(&d, live->content, w, fields);
+	if (d.len)
+		plan_add(en, DESIRED_MODEL_PACKAGE, CHANGE_UPDATE, want->name,
+			 want->manifest, live->arn, want, false, d.ptr);
+	json_decref(w);
+	buf_release(&d);
+}
+
+/* ---- apply ----------------------------------------------------------- */
+
+/* the request with "Tags" added */
+static char *with_tags(const struct desired_resource *r)
+{
+	json_t *req = parse(r->request, strlen(r->request));
+	char *s;
+
+	json_object_set_new(req, "Tags", parse(r->tags, strlen(r->tags)));
+	s = json_dumps(req, JSON_COMPACT);
+	json_decref(req);
+	return s;
+}
+
+static int call(struct engine *en, const struct aws_service *svc,
+		const char *op, const char *request, struct buf *out,
+		struct err *e)
+{
+	return aws_json(en->aws, svc, op, request, out, e);
+}
+
+static int apply_model(struct engine *en, struct change *ch, struct err *e)
+{
+	struct buf out = BUF_INIT, req = BUF_INIT;
+	char *body;
+	int rc;
+
+	if (ch->action == CHANGE_DELETE) {
+		buf_printf(&req, "{\"%s\": \"%s\"}",
+			   ch->kind == DESIRED_MODEL ? "ModelName" :
+						       "EndpointConfigName",
+			   ch->name);
+		rc = call(en, &aws_sagemaker,
+			  ch->kind == DESIRED_MODEL ? "DeleteModel" :
+						      "DeleteEndpointConfig",
+			  req.ptr, &out, e);
+		goto out;
+	}
+	body = with_tags(ch->want);
+	rc = call(en, &aws_sagemaker,
+		  ch->kind == DESIRED_MODEL ? "CreateModel" :
+					      "CreateEndpointConfig",
+		  body, &out, e);
+	free(body);
+	if (rc == 0) {
+		/* the tags are ours: no need to read them back next time */
+		json_t *ans = parse(out.ptr, out.len);
+		const char *arn = jstr(ans, ch->kind == DESIRED_MODEL ?
+						    "ModelArn" :
+						    "EndpointConfigArn");
+
+		cache_tags(en, arn, "", en->opt.controller, ch->want->manifest,
+			   en->opt.revision);
+		json_decref(ans);
+	}
+out:
+	buf_release(&out);
+	buf_release(&req);
+	return rc;
+}
+
+static int tag_revision(struct engine *en, const struct aws_service *svc,
+			const char *op, const char *arn_key, const char *arn,
+			struct err *e)
+{
+	struct buf req = BUF_INIT, out = BUF_INIT;
+	int rc;
+
+	buf_printf(&req,
+		   "{\"%s\": \"%s\", \"Tags\": [{\"Key\": \"%s\", \"Value\": "
+		   "\"%s\"}]}",
+		   arn_key, arn, DESIRED_TAG_REVISION, en->opt.revision);
+	rc = aws_json(en->aws, svc, op, req.ptr, &out, e);
+	buf_release(&req);
+	buf_release(&out);
+	return rc;
+}
+
+static int apply_endpoint(struct engine *en, struct change *ch, struct err *e)
+{
+	struct buf out = BUF_INIT, req = BUF_INIT;
+	json_t *w;
+	char *body;
+	int rc;
+
+	if (ch->action == CHANGE_DELETE) {
+		buf_printf(&req, "{\"EndpointName\": \"%s\"}", ch->name);
+		rc = call(en, &aws_sagemaker, "DeleteEndpoint", req.ptr, &out,
+			  e);
+		goto out;
+	}
+	w = parse(ch->want->request, strlen(ch->want->request));
+	if (ch->action == CHANGE_CREATE) {
+		/* DeploymentConfig is for updates; creating has nothing to
+		 * shift from */
+		json_object_del(w, "DeploymentConfig");
+		json_object_set_new(w, "Tags",
+				    parse(ch->want->tags,
+					  strlen(ch->want->tags)));
+		body = json_dumps(w, JSON_COMPACT);
+		rc = call(en, &aws_sagemaker, "CreateEndpoint", body, &out, e);
+	} else {
+		/* keep what autoscaling set; Git's own changes are in the
+		 * new config and applied by SageMaker's deployment */
+		json_object_set_new(w, "RetainAllVariantProperties",
+				    json_true());
+		json_object_set_new(w, "ExcludeRetainedVariantProperties",
+				    json_pack("[{s:s}]", "VariantPropertyType",
+					      "DataCaptureConfig"));
+		body = json_dumps(w, JSON_COMPACT);
+		rc = call(en, &aws_sagemaker, "UpdateEndpoint", body, &out, e);
+		if (rc == 0)
+			rc = tag_revision(en, &aws_sagemaker, "AddTags",
+					  "ResourceArn", ch->arn, e);
+	}
+	free(body);
+	json_decref(w);
+out:
+	buf_release(&out);
+	buf_release(&req);
+	return rc;
+}
+
+static int apply_alarm(struct engine *en, struct change *ch, struct err *e)
+{
+	struct buf out = BUF_INIT, req = BUF_INIT;
+	char *body;
+	int rc;
+
+	if (ch->action == CHANGE_DELETE) {
+		buf_printf(&req, "{\"AlarmNames\": [\"%s\"]}", ch->name);
+		rc = call(en, &aws_cloudwatch, "DeleteAlarms", req.ptr, &out,
+			  e);
+	} else {
+		body = with_tags(ch->want);
+		rc = call(en, &aws_cloudwatch, "PutMetricAlarm", body, &out, e);
+		free(body);
+		/* PutMetricAlarm ignores tags of an existing alarm */
+		if (rc == 0 && ch->action == CHANGE_UPDATE)
+			rc = tag_revision(en, &aws_cloudwatch, "TagResource",
+					  "ResourceARN", ch->arn, e);
+	}
+	buf_release(&out);
+	buf_release(&req);
+	return rc;
+}
+
+static int apply_scaling(struct engine *en, struct change *ch, struct err *e)
+{
+	struct buf out = BUF_INIT, req = BUF_INIT;
+	int rc;
+
+	if (ch->action == CHANGE_DELETE) {
+		buf_printf(&req,
+			   "{\"ServiceNamespace\": \"sagemaker\", "
+			   "\"ResourceId\": \"%s\", \"ScalableDimension\": "
+			   "\"sagemaker:variant:DesiredInstanceCount\"}",
+			   ch->name);
+		rc = call(en, &aws_autoscaling, "DeregisterScalableTarget",
+			  req.ptr, &out, e);
+	} else if ((rc = call(en, &aws_autoscaling, "RegisterScalableTarget",
+			      ch->want->request, &out, e)) == 0) {
+		rc = call(en, &aws_autoscaling, "PutScalingPolicy",
+			  ch->want->request2, &out, e);
+	}
+	buf_release(&out);
+	buf_release(&req);
+	return rc;
+}
+
+static int apply_package(struct engine *en, struct change *ch, struct err *e)
+{
+	struct buf out = BUF_INIT;
+	int rc = call(en, &aws_sagemaker, "UpdateModelPackage",
+		      ch->want->request, &out, e);
+
+	buf_release(&out);
+	return rc;
+}
+
+/* ---- the registry ------------------------------------------------------ */
+
+static const struct reconciler registry[] = {
+	{ 1, DESIRED_MODEL_PACKAGE, observe_packages, diff_package,
+	  apply_package },
+	{ 1, DESIRED_MODEL, observe_models, diff_immutable, apply_model },
+	{ 1, DESIRED_ENDPOINT_CONFIG, observe_configs, diff_immutable,
+	  apply_model },
+	{ 1, DESIRED_ENDPOINT, observe_endpoints, diff_endpoint,
+	  apply_endpoint },
+	{ 1, DESIRED_SCALING, observe_scaling, diff_scaling, apply_scaling },
+	{ 1, DESIRED_ALARM, observe_alarms, diff_alarm, apply_alarm },
+};
+
+#define N_RECONCILERS (sizeof(registry) / sizeof(registry[0]))
+
+static const struct reconciler *reconciler_of(enum desired_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < N_RECONCILERS; i++)
+		if (registry[i].kind == kind)
+			return &registry[i];
+	return NULL;
+}
+
+/* ---- planning ------------------------------------------------------------ */
+
+static void cache_load(struct engine *en)
+{
+	struct buf path = BUF_INIT;
+
+	en->cache = NULL;
+	if (en->opt.state_dir) {
+		buf_printf(&path, "%s/cache.json", en->opt.state_dir);
+		en->cache = json_load_file(path.ptr, 0, NULL);
+		en->cache_path = buf_detach(&path);
+	}
+	if (!json_is_object(en->cache) ||
+	    json_integer_value(json_object_get(en->cache, "version")) != 1) {
+		json_decref(en->cache);
+		en->cache = json_pack("{s:i, s:{}, s:{}, s:{}}", "version", 1,
+				      "tags", "endpoints", "applied");
+	}
+	buf_release(&path);
+}
+
+static void cache_save(struct engine *en)
+{
+	struct buf tmp = BUF_INIT;
+
+	if (!en->cache_path)
+		return;
+	buf_printf(&tmp, "%s.tmp", en->cache_path);
+	/* a cache: failing to write it only costs calls next time */
+	if (json_dump_file(en->cache, tmp.ptr, JSON_COMPACT) == 0)
+		rename(tmp.ptr, en->cache_path);
+	buf_release(&tmp);
+}
+
+static int account_of(struct engine *en, struct err *e)
+{
+	struct xmldoc *doc = NULL;
+	const char *account;
+	int rc;
+
+	if ((rc = aws_query(en->aws, &aws_sts, "GetCallerIdentity", NULL, &doc,
+			    e)) < 0)
+		return rc;
+	account = xmldoc_text(xmldoc_search(xmldoc_root(doc),
+					    "GetCallerIdentityResult"),
+			      "Account");
+	snprintf(en->account, sizeof(en->account), "%s",
+		 account ? account : "");
+	xmldoc_free(doc);
+	return 0;
+}
+
+/* Refuses mass deletion: all owned manifests, or too large a share. */
+static void check_prune(struct engine *en)
+{
+	json_t *owned = json_object(), *gone = json_object();
+	int pct = en->opt.max_prune_percent ? en->opt.max_prune_percent : 50;
+	size_t i, n_owned, n_gone;
+	struct buf msg = BUF_INIT;
+
+	for (i = 0; i < en->n_live; i++)
+		if (en->live[i].owned && en->live[i].manifest[0])
+			json_object_set_new(owned, en->live[i].manifest,
+					    json_true());
+	for (i = 0; i < en->plan.n; i++)
+		if (en->plan.items[i].prune)
+			json_object_set_new(gone, en->plan.items[i].manifest,
+					    json_true());
+	n_owned = json_object_size(owned);
+	n_gone = json_object_size(gone);
+	if (n_gone && !en->opt.allow_mass_prune &&
+	    (n_gone == n_owned || n_gone * 100 > (size_t)pct * n_owned)) {
+		buf_printf(&msg,
+			   "prune would delete %zu of the %zu manifests' "
+			   "resources this controller owns (%s; the limit is "
+			   "%d%%): refused, nothing is deleted; check the "
+			   "source path, or pass --allow-mass-prune",
+			   n_gone, n_owned,
+			   n_gone == n_owned ? "all of them" : "too many", pct);
+		en->plan.refusal = buf_detach(&msg);
+	}
+	json_decref(owned);
+	json_decref(gone);
+}
+
+static bool manifest_wanted(const struct engine *en, const char *manifest)
+{
+	size_t i;
+
+	for (i = 0; i < en->want.n; i++)
+		if (!strcmp(en->want.items[i].manifest, manifest))
+			return true;
+	return false;
+}
+
+static void diff_all(struct engine *en)
+{
+	size_t i;
+
+	for (i = 0; i < en->want.n; i++) {
+		const struct desired_resource *w = &en->want.items[i];
+		struct live *l = live_find(en, w->kind, w->name);
+		struct buf d = BUF_INIT;
+
+		if (!l && w->kind == DESIRED_MODEL_PACKAGE) {
+			plan_add(en, w->kind, CHANGE_CONFLICT, w->name,
+				 w->manifest, NULL, w, false,
+				 "the model package version is not "
+				 "registered");
+		} else if (!l) {
+			plan_add(en, w->kind, CHANGE_CREATE, w->name,
+				 w->manifest, NULL, w, false, NULL);
+		} else if (!l->owned) {
+			if (l->managed_by[0])
+				buf_printf(&d,
+					   "exists, managed by controller "
+					   "'%s'",
+					   l->managed_by);
+			else
+				buf_puts(&d, "exists without the "
+					     "sagesync:managed-by tag: not "
+					     "ours to change");
+			plan_add(en, w->kind, CHANGE_CONFLICT, w->name,
+				 w->manifest, l->arn, w, false, d.ptr);
+		} else {
+			reconciler_of(w->kind)->diff(en, w, l);
+		}
+		buf_release(&d);
+	}
+	for (i = 0; i < en->n_live; i++) {
+		struct live *l = &en->live[i];
+		bool superseded;
+
+		if (!l->owned || l->kind == DESIRED_MODEL_PACKAGE ||
+		    desired_find(&en->want, l->kind, l->name))
+			continue;
+		/* an old model or config of a manifest still declared is
+		 * garbage once the new one serves; a gone manifest is a
+		 * prune */
+		superseded = manifest_wanted(en, l->manifest);
+		if (!superseded && !en->opt.prune)
+			continue;
+		plan_add(en, l->kind, CHANGE_DELETE, l->name, l->manifest,
+			 l->arn, NULL, false,
+			 superseded ? "superseded" : "no longer in Git");
+		en->plan.items[en->plan.n - 1].prune = !superseded;
+	}
+	check_prune(en);
+}
+
+static void local_revision(char *out, size_t size, const struct desired_set *d)
+{
+	struct buf all = BUF_INIT;
+	char hex[65];
+	size_t i;
+
+	for (i = 0; i < d->n; i++)
+		buf_printf(&all, "%s\n%s\n%s\n", d->items[i].name,
+			   d->items[i].request,
+			   d->items[i].request2 ? d->items[i].request2 : "");
+	sigv4_sha256_hex(hex, buf_cstr(&all), all.len);
+	snprintf(out, size, "local-%.7s", hex);
+	buf_release(&all);
+}
+
+int engine_plan(struct engine **out, struct aws_client *aws,
+		const struct manifest_set *set,
+		const struct engine_options *opt, struct err *e)
+{
+	struct engine *en = mem_calloc(1, sizeof(*en));
+	struct desired_options dopt;
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	en->aws = aws;
+	en->opt = *opt;
+	en->set = set;
+	cache_load(en);
+	if (set->n_packages && (rc = account_of(en, e)) < 0)
+		goto fail;
+	dopt = (struct desired_options){ opt->controller,
+					 opt->revision ? opt->revision :
+							 "local",
+					 aws_client_region(aws), en->account };
+	if ((rc = desired_build(&en->want, set, &dopt, e)) < 0)
+		goto fail;
+	if (!opt->revision) {
+		/* a plain directory has no commit: its content names it */
+		local_revision(en->revision, sizeof(en->revision), &en->want);
+		desired_set_release(&en->want);
+		dopt.revision = en->opt.revision = en->revision;
+		if ((rc = desired_build(&en->want, set, &dopt, e)) < 0)
+			goto fail;
+	}
+	/* endpoints before scaling: a target's owner is its endpoint's */
+	for (i = 0; i < N_RECONCILERS; i++)
+		if ((rc = registry[i].observe(en, e)) < 0) {
+			err_prefix(e, "observe %s",
+				   desired_kind_name(registry[i].kind));
+			goto fail;
+		}
+	diff_all(en);
+	cache_save(en);
+	*out = en;
+	return 0;
+fail:
+	engine_free(en);
+	return rc;
+}
+
+const struct plan *engine_get_plan(const struct engine *en)
+{
+	return &en->plan;
+}
+
+const char *engine_revision(const struct engine *en)
+{
+	return en->opt.revision;
+}
+
+void engine_print_owned(const struct engine *en, FILE *fp)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < en->n_live; i++) {
+		const struct live *l = &en->live[i];
+		const char *state = "";
+
+		if (!l->owned || l->kind == DESIRED_MODEL_PACKAGE)
+			continue;
+		if (l->kind == DESIRED_ENDPOINT)
+			state = jstr(l->content, "status");
+		else if (l->kind == DESIRED_ALARM)
+			state = jstr(l->content, "StateValue");
+		fprintf(fp, "  %-14s %-40s %-10s %s %s\n",
+			desired_kind_name(l->kind), l->name, state, l->manifest,
+			l->revision);
+		n++;
+	}
+	fprintf(fp, "%zu resources managed by '%s'\n", n, en->opt.controller);
+}
+
+/* ---- applying ------------------------------------------------------------ */
+
+static bool applies(const struct engine *en, const struct change *c)
+{
+	return c->action != CHANGE_CONFLICT && (!c->drift || en->opt.self_heal);
+}
+
+static int apply_kind(struct engine *en, enum desired_kind kind, bool deletes,
+		      struct err *e)
+{
+	size_t i;
+	int rc;
+
+	for (i = 0; i < en->plan.n; i++) {
+		struct change *c = &en->plan.items[i];
+
+		if (c->kind != kind || !applies(en, c) ||
+		    (c->action == CHANGE_DELETE) != deletes)
+			continue;
+		if ((rc = reconciler_of(kind)->apply(en, c, e)) < 0) {
+			err_prefix(e, "%s %s '%s'",
+				   change_action_name(c->action),
+				   desired_kind_name(kind), c->name);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	while (nanosleep(&ts, &ts) < 0)
+		;
+}
+
+/*
+ * Waits until every desired endpoint serves its desired config: "applied"
+ * means healthy, also for endpoints this plan did not touch.
+ */
+static int wait_endpoints(struct engine *en, struct err *e)
+{
+	long wait = en->opt.wait_seconds ? en->opt.wait_seconds : 3600;
+	long poll = en->opt.poll_ms ? en->opt.poll_ms : 10000;
+	time_t deadline = time(NULL) + wait;
+	struct buf req = BUF_INIT, out = BUF_INIT;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < en->want.n && rc == 0; i++) {
+		const struct desired_resource *c = &en->want.items[i];
+		json_t *w;
+		const char *need;
+
+		if (c->kind != DESIRED_ENDPOINT)
+			continue;
+		w = parse(c->request, strlen(c->request));
+		need = jstr(w, "EndpointConfigName");
+		buf_clear(&req);
+		buf_printf(&req, "{\"EndpointName\": \"%s\"}", c->name);
+		for (;;) {
+			json_t *d;
+			const char *status, *config;
+			char marker[64];
+
+			if ((rc = aws_json(en->aws, &aws_sagemaker,
+					   "DescribeEndpoint", req.ptr, &out,
+					   e)) < 0)
+				break;
+			d = parse(out.ptr, out.len);
+			status = jstr(d, "EndpointStatus");
+			config = jstr(d, "EndpointConfigName");
+			if (!strcmp(status, "InService") &&
+			    !strcmp(config, need)) {
+				/* remember it, so the next run need not ask */
+				marker_of(json_object_get(d,
+							  "LastModifiedTime"),
+					  marker, sizeof(marker));
+				json_object_set_new(
+					json_object_get(en->cache, "endpoints"),
+					c->name,
+					json_pack("{s:s, s:s, s:s, s:s}", "t",
+						  marker, "config", config,
+						  "status", status, "reason",
+						  ""));
+				cache_tags(en, jstr(d, "EndpointArn"), marker,
+					   en->opt.controller, c->manifest,
+					   en->opt.revision);
+				json_decref(d);
+				break;
+			}
+			if (!strcmp(status, "Failed") ||
+			    (!strcmp(status, "InService") &&
+			     jstr(d, "FailureReason")[0])) {
+				rc = err_set(e, ERR_AWS, "endpoint '%s' %s: %s",
+					     c->name,
+					     strcmp(status, "Failed") ?
+						     "was rolled back" :
+						     "failed",
+					     jstr(d, "FailureReason"));
+				json_decref(d);
+				break;
+			}
+			json_decref(d);
+			if (time(NULL) >= deadline) {
+				rc = err_set(e, ERR_AWS,
+					     "endpoint '%s' is still %s after "
+					     "%ld s",
+					     c->name, status, wait);
+				break;
+			}
+			sleep_ms(poll);
+		}
+		json_decref(w);
+	}
+	buf_release(&req);
+	buf_release(&out);
+	return rc;
+}
+
+int engine_apply(struct engine *en, struct err *e)
+{
+	static const enum desired_kind order[] = {
+		DESIRED_MODEL_PACKAGE,	 DESIRED_MODEL,
+		DESIRED_ENDPOINT_CONFIG, DESIRED_ALARM,
+		DESIRED_ENDPOINT,
+	};
+	static const enum desired_kind delete_order[] = {
+		DESIRED_SCALING,	 DESIRED_ALARM, DESIRED_ENDPOINT,
+		DESIRED_ENDPOINT_CONFIG, DESIRED_MODEL,
+	};
+	size_t i;
+	int rc = 0;
+
+	if (en->plan.refusal)
+		return err_set(e, ERR_INVALID, "%s", en->plan.refusal);
+	if (en->plan.conflicts)
+		return err_set(e, ERR_INVALID,
+			       "the plan has %zu conflict%s (see the plan): "
+			       "nothing applied",
+			       en->plan.conflicts,
+			       en->plan.conflicts == 1 ? "" : "s");
+	for (i = 0; i < sizeof(order) / sizeof(order[0]) && rc == 0; i++)
+		rc = apply_kind(en, order[i], false, e);
+	if (rc == 0)
+		rc = wait_endpoints(en, e);
+	/* a target needs its endpoint InService */
+	if (rc == 0)
+		rc = apply_kind(en, DESIRED_SCALING, false, e);
+	/* deletes only once the new state serves */
+	for (i = 0;
+	     i < sizeof(delete_order) / sizeof(delete_order[0]) && rc == 0; i++)
+		rc = apply_kind(en, delete_order[i], true, e);
+	if (rc == 0)
+		remember_applied(en);
+	cache_save(en);
+	return rc;
+}
+
+void engine_free(struct engine *en)
+{
+	size_t i;
+
+	if (!en)
+		return;
+	for (i = 0; i < en->n_live; i++) {
+		free(en->live[i].name);
+		free(en->live[i].arn);
+		free(en->live[i].managed_by);
+		free(en->live[i].manifest);
+		free(en->live[i].revision);
+		json_decref(en->live[i].content);
+	}
+	free(en->live);
+	for (i = 0; i < en->plan.n; i++) {
+		free(en->plan.items[i].name);
+		free(en->plan.items[i].manifest);
+		free(en->plan.items[i].detail);
+		free(en->plan.items[i].arn);
+	}
+	free(en->plan.items);
+	free(en->plan.refusal);
+	desired_set_release(&en->want);
+	json_decref(en->cache);
+	free(en->cache_path);
+	free(en);
+}
+
+/* ---- output -------------------------------------------------------------- */
+
+static char symbol(const struct change *c)
+{
+	if (c->drift)
+		return '~';
+	switch (c->action) {
+	case CHANGE_CREATE:
+		return '+';
+	case CHANGE_UPDATE:
+		return '~';
+	case CHANGE_DELETE:
+		return '-';
+	default:
+		return '!';
+	}
+}
+
+void plan_print(const struct plan *p, FILE *fp)
+{
+	size_t i;
+
+	fprintf(fp,
+		"plan: %zu to create, %zu to update, %zu to delete, %zu "
+		"drifted, %zu conflict%s\n",
+		p->creates, p->updates, p->deletes, p->drifts, p->conflicts,
+		p->conflicts == 1 ? "" : "s");
+	for (i = 0; i < p->n; i++) {
+		const struct change *c = &p->items[i];
+
+		fprintf(fp, "  %c %-14s %-40s %s%s%s\n", symbol(c),
+			desired_kind_name(c->kind), c->name,
+			c->drift ? "drift: " : "",
+			c->action == CHANGE_CONFLICT ? "conflict: " : "",
+			c->detail);
+	}
+	if (p->refusal)
+		fprintf(fp, "refused: %s\n", p->refusal);
+}
+
+char *plan_json(const struct plan *p)
+{
+	json_t *root = json_object(), *list = json_array();
+	char *s, *copy;
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct change *c = &p->items[i];
+
+		json_array_append_new(
+			list,
+			json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "kind",
+				  desired_kind_name(c->kind), "name", c->name,
+				  "action", change_action_name(c->action),
+				  "manifest", c->manifest, "drift", c->drift,
+				  "detail", c->detail));
+	}
+	json_object_set_new(root, "changes", list);
+	json_object_set_new(root, "summary",
+			    json_pack("{s:I, s:I, s:I, s:I, s:I}", "create",
+				      (json_int_t)p->creates, "update",
+				      (json_int_t)p->updates, "delete",
+				      (json_int_t)p->deletes, "drift",
+				      (json_int_t)p->drifts, "conflict",
+				      (json_int_t)p->conflicts));
+	if (p->refusal)
+		json_object_set_new(root, "refused", json_string(p->refusal));
+	s = json_dumps(root, JSON_INDENT(2));
+	copy = mem_strdup(s);
+	free(s);
+	json_decref(root);
+	return copy;
+}

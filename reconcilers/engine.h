@@ -1,0 +1,96 @@
+/*
+ * The reconcile engine: observe what lives in AWS, diff it against the
+ * desired resources of a revision into a plan, and apply the plan in
+ * dependency order (DESIGN.md §3 steps 3-4 and 7).
+ *
+ * Each kind of resource is a reconciler: a const ops table (observe,
+ * diff, apply) in the registry of engine.c; the engine walks only that.
+ * observe makes read-only calls, diff is pure, apply makes the writes.
+ *
+ * Ownership: only resources tagged sagesync:managed-by=<controller> are
+ * changed or deleted; a wanted name taken by anything else is a conflict.
+ * Prune deletes owned resources whose manifest is gone, and is refused
+ * when it would delete all of them or more than max_prune_percent.
+ *
+ * Calls are kept few: list calls, content hashes in names, and a cache of
+ * tags and change markers in state_dir (a cache only: safe to delete).
+ */
+#ifndef SAGESYNC_RECONCILERS_ENGINE_H
+#define SAGESYNC_RECONCILERS_ENGINE_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "aws.h"
+#include "desired.h"
+#include "err.h"
+#include "manifest.h"
+
+enum change_action {
+	CHANGE_CREATE,
+	CHANGE_UPDATE,
+	CHANGE_DELETE,
+	CHANGE_CONFLICT,
+};
+
+struct change {
+	enum desired_kind kind;
+	enum change_action action;
+	bool drift; /* changed in AWS, not in Git */
+	bool prune; /* a delete because the manifest is gone */
+	char *name;
+	char *manifest; /* "Endpoint/churn-prod", "" when unknown */
+	char *detail; /* what differs: "Threshold: 5 -> 10" */
+	char *arn; /* of the live resource, when there is one */
+	const struct desired_resource *want; /* NULL for deletes */
+};
+
+struct plan {
+	struct change *items;
+	size_t n;
+	size_t cap;
+	size_t creates, updates, deletes, drifts, conflicts;
+	char *refusal; /* why the plan must not be applied, or NULL */
+};
+
+struct engine_options {
+	const char *controller;
+	/* the commit; NULL for a plain directory: "local-" and a hash of
+	 * the desired content, so any change reads as a new revision */
+	const char *revision;
+	const char *state_dir; /* NULL: no cache kept between runs */
+	bool prune;
+	bool self_heal;
+	bool allow_mass_prune;
+	int max_prune_percent; /* 0: 50 */
+	long wait_seconds; /* for endpoints to settle; 0: 3600 */
+	long poll_ms; /* between DescribeEndpoint calls; 0: 10000 */
+};
+
+struct engine;
+
+/*
+ * Observes AWS and plans the changes that bring it to `set`. The engine
+ * borrows `aws` and `set`; both must outlive it.
+ */
+int engine_plan(struct engine **out, struct aws_client *aws,
+		const struct manifest_set *set,
+		const struct engine_options *opt, struct err *e);
+const struct plan *engine_get_plan(const struct engine *en);
+const char *engine_revision(const struct engine *en);
+/* The resources this controller owns, one line each, for `status`. */
+void engine_print_owned(const struct engine *en, FILE *fp);
+/*
+ * Applies the plan (drift only with self_heal), waits for every endpoint
+ * to be InService on its desired config, then deletes what the new state
+ * superseded. Fails on a refused plan, a failed deploy or a timeout.
+ */
+int engine_apply(struct engine *en, struct err *e);
+void engine_free(struct engine *en);
+
+/* The plan for people ("+ Model churn-v7-3f9a2c1 ...") and for machines. */
+void plan_print(const struct plan *p, FILE *fp);
+char *plan_json(const struct plan *p);
+const char *change_action_name(enum change_action a);
+
+#endif

@@ -1,0 +1,181 @@
+#!/bin/sh
+# sagesync plan / apply --once / status against the local AWS, checked
+# with the aws CLI: deploy the quickstart from nothing, re-apply with no
+# write, change a model, a count, an alarm and autoscaling, heal drift,
+# leave a same-named resource it does not own alone, prune, and refuse to
+# empty everything. Usage: test_apply.sh SAGESYNC SOURCE_DIR
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+. "$src/tests/lib.sh"
+trap 'sim_stop; rm -rf "$tmp"' EXIT INT TERM
+isolate_aws
+export SAGESYNC_POLL_MS=100
+sim_start SIM_STATE_SECONDS=0
+
+repo=$tmp/repo
+cp -r "$src/examples/quickstart" "$repo"
+cat >"$tmp/config.yaml" <<EOC
+name: test
+stateDir: $tmp/state
+source: {url: $repo}
+aws: {region: us-east-1, endpointUrl: "$AWS_ENDPOINT_URL"}
+reconcile: {prune: true, selfHeal: true}
+EOC
+mkdir "$tmp/state"
+
+# what a training pipeline would have done: register churn v1..v7, upload
+aws sagemaker create-model-package-group --model-package-group-name churn >/dev/null
+for v in 1 2 3 4 5 6 7; do
+	aws sagemaker create-model-package --model-package-group-name churn \
+		--inference-specification '{"Containers": [{"Image": "xgboost:1"}], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]}' >/dev/null
+done
+echo artifact >"$tmp/model.tar.gz"
+aws s3api create-bucket --bucket acme-ml-artifacts >/dev/null
+aws s3api put-object --bucket acme-ml-artifacts --key churn/challenger/model.tar.gz \
+	--body "$tmp/model.tar.gz" >/dev/null
+
+# sagesync COMMAND...: run, output in $tmp/out, exit status in $rc
+sagesync() {
+	"$bin" "$@" --config "$tmp/config.yaml" >"$tmp/out" 2>&1
+	rc=$?
+}
+writes() { calls '\.(Create|Update|Put|Delete|Register|Deregister|AddTags|TagResource)'; }
+
+# --- from nothing -----------------------------------------------------------
+sagesync plan
+equals "plan exit with changes" 2 "$rc"
+contains "plan" "plan: 7 to create, 1 to update, 0 to delete, 0 drifted, 0 conflicts"
+contains "plan" "+ Endpoint       churn-prod"
+sagesync apply --once
+equals "first apply" 0 "$rc"
+contains "first apply" "applied: everything is healthy"
+equals "endpoint InService" "InService" "$(aws sagemaker describe-endpoint \
+	--endpoint-name churn-prod --query EndpointStatus --output text)"
+arn=$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query EndpointArn --output text)
+aws sagemaker list-tags --resource-arn "$arn" --output json >"$tmp/out"
+contains "endpoint tags" '"Key": "sagesync:managed-by"'
+contains "endpoint tags" '"Value": "Endpoint/churn-prod"'
+contains "endpoint tags" '"Key": "sagesync:revision"'
+contains "user tag kept" '"Value": "ml-platform"'
+models=$(aws sagemaker list-models --query 'Models[].ModelName' --output text)
+case "$models" in
+*churn-v7-???????*) ok ;;
+*) bad "models: $models" ;;
+esac
+alarm=$(aws cloudwatch describe-alarms --alarm-names churn-prod-5xx --query 'MetricAlarms[0].AlarmArn' --output text)
+aws cloudwatch list-tags-for-resource --resource-arn "$alarm" --output json >"$tmp/out"
+contains "alarm tags" '"Value": "Alarm/churn-prod-5xx"'
+equals "scaling limits" "2	6" "$(aws application-autoscaling describe-scalable-targets \
+	--service-namespace sagemaker --query 'ScalableTargets[0].[MinCapacity, MaxCapacity]' --output text)"
+equals "package approved" "Approved" "$(aws sagemaker describe-model-package \
+	--model-package-name arn:aws:sagemaker:us-east-1:123456789012:model-package/churn/7 \
+	--query ModelApprovalStatus --output text)"
+
+# --- again, with nothing changed: no write at all -------------------------
+sim POST /_sim/reset >/dev/null
+sagesync apply --once
+equals "no-op apply" 0 "$rc"
+contains "no-op plan" "plan: 0 to create, 0 to update, 0 to delete"
+equals "no-op writes" 0 "$(writes)"
+sagesync plan
+equals "no-op plan exit" 0 "$rc"
+sagesync status
+contains "status" "Endpoint       churn-prod"
+contains "status" "resources managed by 'test'"
+
+# --- a new model image: new model and config, one UpdateEndpoint, old gone -
+old_model=$(aws sagemaker list-models --query 'Models[?starts_with(ModelName, `churn-challenger`)].ModelName' --output text)
+sed -i 's/sagemaker-xgboost:1.7-1/sagemaker-xgboost:1.7-2/' "$repo/models.yaml"
+sim POST /_sim/reset >/dev/null
+sagesync apply --once
+equals "model bump" 0 "$rc"
+equals "model bump calls" "1 1 1 1 1" "$(calls 'CreateModel$') $(calls 'CreateEndpointConfig$') $(calls 'UpdateEndpoint$') $(calls 'DeleteModel$') $(calls 'DeleteEndpointConfig$')"
+aws sagemaker list-models --query 'Models[].ModelName' --output text >"$tmp/out"
+grep -q "$old_model" "$tmp/out" && bad "old model $old_model still there" || ok
+equals "endpoint on the new config" "InService" "$(aws sagemaker describe-endpoint \
+	--endpoint-name churn-prod --query EndpointStatus --output text)"
+
+# --- an alarm threshold: one PutMetricAlarm, nothing else ------------------
+sed -i 's/threshold: 5$/threshold: 7/' "$repo/alarms.yaml"
+sim POST /_sim/reset >/dev/null
+sagesync apply --once
+equals "threshold" 0 "$rc"
+# the alarm, and its revision tag (PutMetricAlarm leaves tags alone)
+equals "threshold writes" "1 1 2" "$(calls 'PutMetricAlarm$') $(calls 'TagResource$') $(writes)"
+equals "threshold applied" "7.0" "$(aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
+	--query 'MetricAlarms[0].Threshold' --output text)"
+
+# --- autoscaling limits: registered again, nothing else --------------------
+sed -i 's/max: 6$/max: 8/' "$repo/endpoint.yaml"
+sim POST /_sim/reset >/dev/null
+sagesync apply --once
+equals "autoscaling" 0 "$rc"
+equals "autoscaling calls" "1 0 0" "$(calls 'RegisterScalableTarget$') $(calls 'UpdateEndpoint$') $(calls 'CreateEndpointConfig$')"
+equals "max applied" "8" "$(aws application-autoscaling describe-scalable-targets \
+	--service-namespace sagemaker --query 'ScalableTargets[0].MaxCapacity' --output text)"
+
+# --- drift: changed behind our back, shown and healed ----------------------
+aws cloudwatch put-metric-alarm --alarm-name churn-prod-5xx --namespace AWS/SageMaker \
+	--metric-name Invocation5XXErrors --statistic Sum --period 60 \
+	--evaluation-periods 3 --datapoints-to-alarm 2 --threshold 99 \
+	--comparison-operator GreaterThanOrEqualToThreshold --treat-missing-data notBreaching \
+	--dimensions Name=EndpointName,Value=churn-prod Name=VariantName,Value=current
+sagesync plan
+equals "drift plan" 2 "$rc"
+contains "drift shown" "drift: Threshold: 99.0 -> 7.0"
+sagesync apply --once
+equals "heal" 0 "$rc"
+equals "healed" "7.0" "$(aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
+	--query 'MetricAlarms[0].Threshold' --output text)"
+
+# --- a same-named alarm we do not own: conflict, untouched -------------------
+aws cloudwatch put-metric-alarm --alarm-name churn-prod-errors --namespace AWS/SageMaker \
+	--metric-name Invocation4XXErrors --statistic Sum --period 60 \
+	--evaluation-periods 1 --threshold 42 --comparison-operator GreaterThanThreshold
+cat >>"$repo/alarms.yaml" <<'EOA'
+---
+apiVersion: sagesync/v1
+kind: Alarm
+metadata:
+  name: churn-prod-errors
+spec:
+  endpoint: churn-prod
+  metric: Invocation4XXErrors
+  statistic: Sum
+  threshold: 10
+  comparison: GreaterThanThreshold
+EOA
+sagesync apply --once
+equals "conflict refuses" 1 "$rc"
+contains "conflict shown" "! Alarm          churn-prod-errors"
+contains "conflict reason" "exists without the sagesync:managed-by tag"
+equals "not ours, untouched" "42.0" "$(aws cloudwatch describe-alarms --alarm-names churn-prod-errors \
+	--query 'MetricAlarms[0].Threshold' --output text)"
+
+# --- prune: a removed manifest goes, only if ours ---------------------------
+python3 - "$repo/alarms.yaml" <<'PY'
+import sys
+p = sys.argv[1]
+docs = open(p).read().split("\n---\n")
+open(p, "w").write("\n---\n".join(d for d in docs if "churn-prod-latency" not in d and "churn-prod-errors" not in d))
+PY
+sed -i 's/healthAlarms: \[churn-prod-5xx, churn-prod-latency\]/healthAlarms: [churn-prod-5xx]/' "$repo/endpoint.yaml"
+sagesync apply --once
+equals "prune" 0 "$rc"
+contains "prune planned" "- Alarm          churn-prod-latency"
+aws cloudwatch describe-alarms --query 'MetricAlarms[].AlarmName' --output text >"$tmp/out"
+grep -q churn-prod-latency "$tmp/out" && bad "pruned alarm still there" || ok
+contains "the alarm we do not own stays" "churn-prod-errors"
+
+# --- an emptied source must not wipe production ---------------------------
+mkdir "$tmp/empty"
+mv "$repo"/*.yaml "$tmp/empty/"
+sagesync apply --once
+equals "empty source refused" 1 "$rc"
+contains "refusal" "refused, nothing is deleted"
+equals "endpoint survives" "InService" "$(aws sagemaker describe-endpoint \
+	--endpoint-name churn-prod --query EndpointStatus --output text)"
+
+finish

@@ -1,0 +1,89 @@
+# Shell helpers shared by the integration tests (sourced, not run):
+# counting checks, and starting and stopping the local AWS.
+# Each test sets `tmp` to its own temporary directory first.
+
+passed=0
+failed=0
+sim_pid=""
+
+ok() { passed=$((passed + 1)); }
+bad() {
+	failed=$((failed + 1))
+	echo "FAIL: $*"
+	[ -f "$tmp/out" ] && sed 's/^/  | /' "$tmp/out" | head -n 30
+}
+
+# equals DESCRIPTION WANT GOT
+equals() {
+	if [ "$2" = "$3" ]; then ok; else
+		failed=$((failed + 1))
+		echo "FAIL: $1: got '$3', expected '$2'"
+	fi
+}
+
+# contains DESCRIPTION TEXT: $tmp/out holds TEXT
+contains() {
+	if grep -qF -- "$2" "$tmp/out"; then ok; else bad "$1: no '$2'"; fi
+}
+
+# sim_start [VAR=value...]: starts tests/aws/start-aws, exports its URL
+sim_start() {
+	env "$@" "$src/tests/aws/start-aws" >"$tmp/sim.out" 2>"$tmp/sim.err" &
+	sim_pid=$!
+	i=0
+	until grep -q '^AWS_ENDPOINT_URL=' "$tmp/sim.out" 2>/dev/null; do
+		i=$((i + 1))
+		if [ $i -gt 150 ] || ! kill -0 "$sim_pid" 2>/dev/null; then
+			echo "FAIL: start-aws did not start"
+			cat "$tmp/sim.err"
+			exit 1
+		fi
+		sleep 0.1
+	done
+	AWS_ENDPOINT_URL=$(sed -n '1s/^AWS_ENDPOINT_URL=//p' "$tmp/sim.out")
+	export AWS_ENDPOINT_URL
+}
+
+sim_stop() {
+	if [ -n "$sim_pid" ]; then
+		kill "$sim_pid" 2>/dev/null
+		wait "$sim_pid" 2>/dev/null
+		sim_pid=""
+	fi
+}
+
+# sim METHOD PATH [JSON]: a /_sim/ control; the answer on stdout
+sim() {
+	python3 - "$AWS_ENDPOINT_URL$2" "$1" "${3:-}" <<'PY'
+import sys, urllib.request
+url, method, body = sys.argv[1], sys.argv[2], sys.argv[3]
+req = urllib.request.Request(url, data=body.encode() if body else None, method=method)
+try:
+    print(urllib.request.urlopen(req).read().decode())
+except urllib.error.HTTPError as e:
+    print(e.read().decode(), file=sys.stderr)
+    sys.exit(1)
+PY
+}
+
+# calls PATTERN: how many calls since the last reset match the regular
+# expression PATTERN ("service.Operation" keys)
+calls() {
+	sim GET /_sim/calls | python3 -c '
+import json, re, sys
+calls = json.load(sys.stdin)["calls"]
+print(sum(n for k, n in calls.items() if re.search(sys.argv[1], k)))' "$1"
+}
+
+# keep the AWS CLI and sagesync away from this machine's AWS settings
+isolate_aws() {
+	export AWS_CONFIG_FILE="$tmp/no-config" AWS_SHARED_CREDENTIALS_FILE="$tmp/no-creds"
+	export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
+	export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER="" AWS_EC2_METADATA_DISABLED=true
+	unset AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION
+}
+
+finish() {
+	echo "$passed passed, $failed failed"
+	[ "$failed" -eq 0 ]
+}
