@@ -172,14 +172,31 @@ static void cache_tags(struct engine *en, const char *arn, const char *marker,
 }
 
 /*
+ * The cache key of a resource's tags: its ARN, or for alarms its name (a
+ * PutMetricAlarm answer has no ARN, and the controller wants to remember
+ * the tags it just set).
+ */
+static void tags_key(struct buf *out, enum desired_kind kind, const char *name,
+		     const char *arn)
+{
+	buf_clear(out);
+	if (kind == DESIRED_ALARM)
+		buf_printf(out, "alarm:%s", name);
+	else
+		buf_puts(out, arn);
+}
+
+/*
  * Fills the ownership tags of `l`: from the cache when `marker` (a change
- * marker such as LastModifiedTime) is unchanged, else by asking AWS.
+ * marker such as LastModifiedTime) is unchanged, or when the controller
+ * set the tags itself and has not seen a marker since ("" in the cache);
+ * else by asking AWS.
  */
 static int fetch_tags(struct engine *en, struct live *l, const char *marker,
 		      struct err *e)
 {
-	json_t *entry =
-		json_object_get(json_object_get(en->cache, "tags"), l->arn);
+	struct buf key = BUF_INIT;
+	json_t *entry;
 	bool cloudwatch = l->kind == DESIRED_ALARM;
 	struct buf req = BUF_INIT, out = BUF_INIT;
 	json_t *ans, *tags, *t;
@@ -187,8 +204,13 @@ static int fetch_tags(struct engine *en, struct live *l, const char *marker,
 	size_t i;
 	int rc;
 
-	if (entry && !strcmp(jstr(entry, "t"), marker)) {
+	tags_key(&key, l->kind, l->name, l->arn);
+	entry = json_object_get(json_object_get(en->cache, "tags"), key.ptr);
+	if (entry &&
+	    (!strcmp(jstr(entry, "t"), marker) || !jstr(entry, "t")[0])) {
+		json_object_set_new(entry, "t", json_string(marker));
 		apply_tags(en, l, entry);
+		buf_release(&key);
 		return 0;
 	}
 	buf_printf(&req, "{\"%s\": \"%s\"}",
@@ -210,12 +232,13 @@ static int fetch_tags(struct engine *en, struct live *l, const char *marker,
 			else if (!strcmp(k, DESIRED_TAG_REVISION))
 				r = jstr(t, "Value");
 		}
-		cache_tags(en, l->arn, marker, m, f, r);
+		cache_tags(en, key.ptr, marker, m, f, r);
 		apply_tags(en, l,
 			   json_object_get(json_object_get(en->cache, "tags"),
-					   l->arn));
+					   key.ptr));
 		json_decref(ans);
 	}
+	buf_release(&key);
 	buf_release(&req);
 	buf_release(&out);
 	return rc;
@@ -802,6 +825,11 @@ static int apply_alarm(struct engine *en, struct change *ch, struct err *e)
 		if (rc == 0 && ch->action == CHANGE_UPDATE)
 			rc = tag_revision(en, &aws_cloudwatch, "TagResource",
 					  "ResourceARN", ch->arn, e);
+		if (rc == 0) {
+			tags_key(&req, DESIRED_ALARM, ch->name, NULL);
+			cache_tags(en, req.ptr, "", en->opt.controller,
+				   ch->want->manifest, en->opt.revision);
+		}
 	}
 	buf_release(&out);
 	buf_release(&req);
@@ -1147,6 +1175,28 @@ static void sleep_ms(long ms)
 		;
 }
 
+static bool changed(const struct engine *en, enum desired_kind kind,
+		    const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < en->plan.n; i++)
+		if (en->plan.items[i].kind == kind &&
+		    !strcmp(en->plan.items[i].name, name))
+			return true;
+	return false;
+}
+
+/* observed InService on `config` and untouched since: no need to ask */
+static bool known_healthy(struct engine *en, const char *name,
+			  const char *config)
+{
+	struct live *l = live_find(en, DESIRED_ENDPOINT, name);
+
+	return l && !strcmp(jstr(l->content, "status"), "InService") &&
+	       !strcmp(jstr(l->content, "config"), config);
+}
+
 /*
  * Waits until every desired endpoint serves its desired config: "applied"
  * means healthy, also for endpoints this plan did not touch.
@@ -1169,6 +1219,11 @@ static int wait_endpoints(struct engine *en, struct err *e)
 			continue;
 		w = parse(c->request, strlen(c->request));
 		need = jstr(w, "EndpointConfigName");
+		if (!changed(en, DESIRED_ENDPOINT, c->name) &&
+		    known_healthy(en, c->name, need)) {
+			json_decref(w);
+			continue;
+		}
 		buf_clear(&req);
 		buf_printf(&req, "{\"EndpointName\": \"%s\"}", c->name);
 		for (;;) {
