@@ -762,6 +762,91 @@ static int tag_revision(struct engine *en, const struct aws_service *svc,
 	return rc;
 }
 
+/* a variant's `field` in config `c`, by variant name */
+static json_t *variant_field(json_t *c, const char *variant, const char *field)
+{
+	json_t *v;
+	size_t i;
+
+	json_array_foreach(json_object_get(c, "ProductionVariants"), i, v)
+	{
+		if (!strcmp(jstr(v, "VariantName"), variant))
+			return json_object_get(v, field);
+	}
+	return NULL;
+}
+
+static bool same(json_t *a, json_t *b)
+{
+	if (!a || !b)
+		return a == b;
+	if (json_is_number(a) && json_is_number(b))
+		return json_number_value(a) == json_number_value(b);
+	return json_equal(a, b);
+}
+
+/*
+ * RetainAllVariantProperties keeps what autoscaling (or a person) set on
+ * the running endpoint; a property Git changed between the running config
+ * and the new one is excluded, so Git's value applies.
+ */
+static int retain_properties(struct engine *en, const struct change *ch,
+			     json_t *w, struct err *e)
+{
+	struct live *l = live_find(en, DESIRED_ENDPOINT, ch->name);
+	const struct desired_resource *cfg =
+		desired_find(&en->want, DESIRED_ENDPOINT_CONFIG,
+			     jstr(w, "EndpointConfigName"));
+	json_t *exclude = json_array(), *old = NULL, *neu = NULL, *v;
+	struct buf req = BUF_INIT, out = BUF_INIT;
+	bool count = false, weight = false;
+	size_t i;
+	int rc = 0;
+
+	json_object_set_new(w, "RetainAllVariantProperties", json_true());
+	if (!l || !cfg)
+		goto out;
+	buf_printf(&req, "{\"EndpointConfigName\": \"%s\"}",
+		   jstr(l->content, "config"));
+	if ((rc = call(en, &aws_sagemaker, "DescribeEndpointConfig", req.ptr,
+		       &out, e)) < 0)
+		goto out;
+	old = parse(out.ptr, out.len);
+	neu = parse(cfg->request, strlen(cfg->request));
+	json_array_foreach(json_object_get(neu, "ProductionVariants"), i, v)
+	{
+		const char *name = jstr(v, "VariantName");
+
+		count |= !same(variant_field(old, name, "InitialInstanceCount"),
+			       json_object_get(v, "InitialInstanceCount"));
+		weight |=
+			!same(variant_field(old, name, "InitialVariantWeight"),
+			      json_object_get(v, "InitialVariantWeight"));
+	}
+	if (count)
+		json_array_append_new(exclude,
+				      json_pack("{s:s}", "VariantPropertyType",
+						"DesiredInstanceCount"));
+	if (weight)
+		json_array_append_new(exclude,
+				      json_pack("{s:s}", "VariantPropertyType",
+						"DesiredWeight"));
+	if (!same(json_object_get(old, "DataCaptureConfig"),
+		  json_object_get(neu, "DataCaptureConfig")))
+		json_array_append_new(exclude,
+				      json_pack("{s:s}", "VariantPropertyType",
+						"DataCaptureConfig"));
+out:
+	if (json_array_size(exclude))
+		json_object_set(w, "ExcludeRetainedVariantProperties", exclude);
+	json_decref(exclude);
+	json_decref(old);
+	json_decref(neu);
+	buf_release(&req);
+	buf_release(&out);
+	return rc;
+}
+
 static int apply_endpoint(struct engine *en, struct change *ch, struct err *e)
 {
 	struct buf out = BUF_INIT, req = BUF_INIT;
@@ -786,13 +871,11 @@ static int apply_endpoint(struct engine *en, struct change *ch, struct err *e)
 		body = json_dumps(w, JSON_COMPACT);
 		rc = call(en, &aws_sagemaker, "CreateEndpoint", body, &out, e);
 	} else {
-		/* keep what autoscaling set; Git's own changes are in the
-		 * new config and applied by SageMaker's deployment */
-		json_object_set_new(w, "RetainAllVariantProperties",
-				    json_true());
-		json_object_set_new(w, "ExcludeRetainedVariantProperties",
-				    json_pack("[{s:s}]", "VariantPropertyType",
-					      "DataCaptureConfig"));
+		/* keep what autoscaling set, except what Git changed */
+		if ((rc = retain_properties(en, ch, w, e)) < 0) {
+			json_decref(w);
+			goto out;
+		}
 		body = json_dumps(w, JSON_COMPACT);
 		rc = call(en, &aws_sagemaker, "UpdateEndpoint", body, &out, e);
 		if (rc == 0)

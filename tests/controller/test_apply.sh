@@ -85,6 +85,17 @@ sagesync status
 contains "status" "Endpoint       churn-prod"
 contains "status" "resources managed by 'test'"
 
+# --- autoscaling moved an instance count: an update keeps it ----------------
+aws sagemaker update-endpoint-weights-and-capacities --endpoint-name churn-prod \
+	--desired-weights-and-capacities VariantName=challenger,DesiredInstanceCount=3 >/dev/null
+count() { # count VARIANT
+	aws sagemaker describe-endpoint --endpoint-name churn-prod --output text \
+		--query "ProductionVariants[?VariantName=='$1'].CurrentInstanceCount | [0]"
+}
+equals "count set behind Git" 3 "$(count challenger)"
+sagesync plan
+equals "an instance count under autoscaling is not drift" 0 "$rc"
+
 # --- a new model image: new model and config, one UpdateEndpoint, old gone -
 old_model=$(aws sagemaker list-models --query 'Models[?starts_with(ModelName, `churn-challenger`)].ModelName' --output text)
 sed -i 's/sagemaker-xgboost:1.7-1/sagemaker-xgboost:1.7-2/' "$repo/models.yaml"
@@ -96,6 +107,13 @@ aws sagemaker list-models --query 'Models[].ModelName' --output text >"$tmp/out"
 grep -q "$old_model" "$tmp/out" && bad "old model $old_model still there" || ok
 equals "endpoint on the new config" "InService" "$(aws sagemaker describe-endpoint \
 	--endpoint-name churn-prod --query EndpointStatus --output text)"
+equals "the update kept autoscaling's count" 3 "$(count challenger)"
+
+# --- Git changes an instance count: that one applies ----------------------
+sed -i '0,/instanceCount: 2/s//instanceCount: 3/' "$repo/endpoint.yaml"
+sagesync apply --once
+equals "count change" 0 "$rc"
+equals "Git's count applied" 3 "$(count current)"
 
 # --- an alarm threshold: one PutMetricAlarm, nothing else ------------------
 sed -i 's/threshold: 5$/threshold: 7/' "$repo/alarms.yaml"
