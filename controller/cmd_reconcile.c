@@ -140,6 +140,8 @@ static int run(enum mode mode, const char *path, bool json, bool mass)
 			eopt.prune = cfg->reconcile->prune.v;
 		if (cfg->reconcile->self_heal.set)
 			eopt.self_heal = cfg->reconcile->self_heal.v;
+		if (cfg->reconcile->concurrency.set)
+			eopt.concurrency = (int)cfg->reconcile->concurrency.v;
 		if (cfg->reconcile->max_prune_percent.set)
 			eopt.max_prune_percent =
 				(int)cfg->reconcile->max_prune_percent.v;

@@ -9,6 +9,7 @@
 #include "engine.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -42,6 +43,7 @@ struct engine {
 	char *cache_path;
 	char account[16];
 	char revision[32];
+	pthread_mutex_t lock; /* the cache, while workers apply */
 };
 
 struct reconciler {
@@ -161,14 +163,17 @@ static void apply_tags(struct engine *en, struct live *l, json_t *entry)
 	l->owned = !strcmp(l->managed_by, en->opt.controller);
 }
 
+/* called from apply's worker threads too: the cache is shared */
 static void cache_tags(struct engine *en, const char *arn, const char *marker,
 		       const char *managed_by, const char *manifest,
 		       const char *revision)
 {
+	pthread_mutex_lock(&en->lock);
 	json_object_set_new(json_object_get(en->cache, "tags"), arn,
 			    json_pack("{s:s, s:s, s:s, s:s}", "t", marker, "m",
 				      managed_by, "f", manifest, "r",
 				      revision));
+	pthread_mutex_unlock(&en->lock);
 }
 
 /*
@@ -1156,6 +1161,7 @@ int engine_plan(struct engine **out, struct aws_client *aws,
 	en->aws = aws;
 	en->opt = *opt;
 	en->set = set;
+	pthread_mutex_init(&en->lock, NULL);
 	cache_load(en);
 	if (set->n_packages && (rc = account_of(en, e)) < 0)
 		goto fail;
@@ -1228,26 +1234,90 @@ static bool applies(const struct engine *en, const struct change *c)
 	return c->action != CHANGE_CONFLICT && (!c->drift || en->opt.self_heal);
 }
 
+/* the changes of one kind, shared by the workers that apply them */
+struct batch {
+	struct engine *en;
+	enum desired_kind kind;
+	bool deletes;
+	pthread_mutex_t lock;
+	size_t next; /* the next plan item to look at */
+	int rc; /* the first failure; the rest of the batch stops */
+	struct err err;
+};
+
+static struct change *batch_take(struct batch *b)
+{
+	struct change *c = NULL;
+
+	pthread_mutex_lock(&b->lock);
+	while (b->rc == 0 && b->next < b->en->plan.n) {
+		struct change *x = &b->en->plan.items[b->next++];
+
+		if (x->kind == b->kind && applies(b->en, x) &&
+		    (x->action == CHANGE_DELETE) == b->deletes) {
+			c = x;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&b->lock);
+	return c;
+}
+
+static void *batch_worker(void *payload)
+{
+	struct batch *b = payload;
+	struct change *c;
+
+	while ((c = batch_take(b))) {
+		struct err e = ERR_INIT;
+		int rc = reconciler_of(b->kind)->apply(b->en, c, &e);
+
+		if (rc < 0) {
+			err_prefix(&e, "%s %s '%s'",
+				   change_action_name(c->action),
+				   desired_kind_name(b->kind), c->name);
+			pthread_mutex_lock(&b->lock);
+			if (b->rc == 0) {
+				b->rc = rc;
+				b->err = e;
+			}
+			pthread_mutex_unlock(&b->lock);
+		}
+	}
+	return NULL;
+}
+
+/*
+ * Applies every change of `kind`, up to `concurrency` at once: resources
+ * of one kind do not depend on each other.
+ */
 static int apply_kind(struct engine *en, enum desired_kind kind, bool deletes,
 		      struct err *e)
 {
-	size_t i;
-	int rc;
+	struct batch b;
+	pthread_t threads[64];
+	size_t n = en->opt.concurrency > 0 ? (size_t)en->opt.concurrency : 8;
+	size_t i, started = 0;
 
-	for (i = 0; i < en->plan.n; i++) {
-		struct change *c = &en->plan.items[i];
-
-		if (c->kind != kind || !applies(en, c) ||
-		    (c->action == CHANGE_DELETE) != deletes)
-			continue;
-		if ((rc = reconciler_of(kind)->apply(en, c, e)) < 0) {
-			err_prefix(e, "%s %s '%s'",
-				   change_action_name(c->action),
-				   desired_kind_name(kind), c->name);
-			return rc;
-		}
-	}
-	return 0;
+	memset(&b, 0, sizeof(b));
+	b.en = en;
+	b.kind = kind;
+	b.deletes = deletes;
+	pthread_mutex_init(&b.lock, NULL);
+	if (n > sizeof(threads) / sizeof(threads[0]))
+		n = sizeof(threads) / sizeof(threads[0]);
+	for (i = 0; i < n; i++)
+		if (pthread_create(&threads[started], NULL, batch_worker, &b) ==
+		    0)
+			started++;
+	if (!started)
+		batch_worker(&b);
+	for (i = 0; i < started; i++)
+		pthread_join(threads[i], NULL);
+	pthread_mutex_destroy(&b.lock);
+	if (b.rc < 0)
+		*e = b.err;
+	return b.rc;
 }
 
 static void sleep_ms(long ms)
@@ -1434,6 +1504,7 @@ void engine_free(struct engine *en)
 	desired_set_release(&en->want);
 	json_decref(en->cache);
 	free(en->cache_path);
+	pthread_mutex_destroy(&en->lock);
 	free(en);
 }
 

@@ -65,6 +65,7 @@ struct engine_options {
 	int max_prune_percent; /* 0: 50 */
 	long wait_seconds; /* for endpoints to settle; 0: 3600 */
 	long poll_ms; /* between DescribeEndpoint calls; 0: 10000 */
+	int concurrency; /* changes of one kind applied at once; 0: 8 */
 };
 
 struct engine;
