@@ -143,6 +143,14 @@ aws cloudwatch put-metric-alarm --alarm-name churn-prod-5xx --namespace AWS/Sage
 sagesync plan
 equals "drift plan" 2 "$rc"
 contains "drift shown" "drift: Threshold: 99.0 -> 7.0"
+# report only, without selfHeal
+sed -i 's/selfHeal: true/selfHeal: false/' "$tmp/config.yaml"
+sagesync apply --once
+equals "report-only apply" 0 "$rc"
+contains "drift still reported" "drift: Threshold: 99.0 -> 7.0"
+equals "not healed without selfHeal" "99.0" "$(aws cloudwatch describe-alarms \
+	--alarm-names churn-prod-5xx --query 'MetricAlarms[0].Threshold' --output text)"
+sed -i 's/selfHeal: false/selfHeal: true/' "$tmp/config.yaml"
 sagesync apply --once
 equals "heal" 0 "$rc"
 equals "healed" "7.0" "$(aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
