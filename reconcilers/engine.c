@@ -7,6 +7,7 @@
  * table's functions below.
  */
 #include "engine.h"
+#include "reconciler.h"
 
 #include <jansson.h>
 #include <pthread.h>
@@ -20,41 +21,6 @@
 #include "mem.h"
 #include "sigv4.h"
 
-struct live {
-	enum desired_kind kind;
-	char *name;
-	char *arn;
-	char *managed_by; /* "" when untagged */
-	char *manifest;
-	char *revision;
-	bool owned;
-	json_t *content; /* what the kind compares (new reference) */
-};
-
-struct engine {
-	struct aws_client *aws;
-	struct engine_options opt;
-	const struct manifest_set *set;
-	struct desired_set want;
-	struct live *live;
-	size_t n_live, cap_live;
-	struct plan plan;
-	json_t *cache; /* {"tags": {ARN: {...}}, "endpoints": {...}} */
-	char *cache_path;
-	char account[16];
-	char revision[32];
-	pthread_mutex_t lock; /* the cache, while workers apply */
-};
-
-struct reconciler {
-	int version;
-	enum desired_kind kind;
-	int (*observe)(struct engine *en, struct err *e);
-	void (*diff)(struct engine *en, const struct desired_resource *want,
-		     struct live *live);
-	int (*apply)(struct engine *en, struct change *ch, struct err *e);
-};
-
 /* ---- small helpers --------------------------------------------------- */
 
 static const char *const action_names[] = { "create", "update", "delete",
@@ -65,14 +31,14 @@ const char *change_action_name(enum change_action a)
 	return action_names[a];
 }
 
-static json_t *parse(const char *body, size_t len)
+json_t *engine_json_parse(const char *body, size_t len)
 {
 	json_t *j = json_loadb(body, len, 0, NULL);
 
 	return j ? j : json_object();
 }
 
-static const char *jstr(json_t *o, const char *key)
+const char *engine_json_str(json_t *o, const char *key)
 {
 	const char *s = json_string_value(json_object_get(o, key));
 
@@ -80,7 +46,7 @@ static const char *jstr(json_t *o, const char *key)
 }
 
 /* AWS JSON timestamps are epoch seconds; a string keeps them exact */
-static void marker_of(json_t *v, char *out, size_t size)
+void engine_marker(json_t *v, char *out, size_t size)
 {
 	if (json_is_number(v))
 		snprintf(out, size, "%.3f", json_number_value(v));
@@ -89,7 +55,7 @@ static void marker_of(json_t *v, char *out, size_t size)
 			 json_string_value(v) ? json_string_value(v) : "");
 }
 
-static struct live *live_add(struct engine *en, enum desired_kind kind,
+struct live *engine_live_add(struct engine *en, enum desired_kind kind,
 			     const char *name, const char *arn)
 {
 	struct live *l;
@@ -107,7 +73,7 @@ static struct live *live_add(struct engine *en, enum desired_kind kind,
 	return l;
 }
 
-static struct live *live_find(struct engine *en, enum desired_kind kind,
+struct live *engine_live_find(struct engine *en, enum desired_kind kind,
 			      const char *name)
 {
 	size_t i;
@@ -118,7 +84,7 @@ static struct live *live_find(struct engine *en, enum desired_kind kind,
 	return NULL;
 }
 
-static void plan_add(struct engine *en, enum desired_kind kind,
+void engine_plan_add(struct engine *en, enum desired_kind kind,
 		     enum change_action action, const char *name,
 		     const char *manifest, const char *arn,
 		     const struct desired_resource *want, bool drift,
@@ -157,14 +123,14 @@ static void apply_tags(struct engine *en, struct live *l, json_t *entry)
 	free(l->managed_by);
 	free(l->manifest);
 	free(l->revision);
-	l->managed_by = mem_strdup(jstr(entry, "m"));
-	l->manifest = mem_strdup(jstr(entry, "f"));
-	l->revision = mem_strdup(jstr(entry, "r"));
+	l->managed_by = mem_strdup(engine_json_str(entry, "m"));
+	l->manifest = mem_strdup(engine_json_str(entry, "f"));
+	l->revision = mem_strdup(engine_json_str(entry, "r"));
 	l->owned = !strcmp(l->managed_by, en->opt.controller);
 }
 
 /* called from apply's worker threads too: the cache is shared */
-static void cache_tags(struct engine *en, const char *arn, const char *marker,
+void engine_cache_tags(struct engine *en, const char *arn, const char *marker,
 		       const char *managed_by, const char *manifest,
 		       const char *revision)
 {
@@ -181,7 +147,7 @@ static void cache_tags(struct engine *en, const char *arn, const char *marker,
  * PutMetricAlarm answer has no ARN, and the controller wants to remember
  * the tags it just set).
  */
-static void tags_key(struct buf *out, enum desired_kind kind, const char *name,
+void engine_tags_key(struct buf *out, enum desired_kind kind, const char *name,
 		     const char *arn)
 {
 	buf_clear(out);
@@ -197,7 +163,7 @@ static void tags_key(struct buf *out, enum desired_kind kind, const char *name,
  * set the tags itself and has not seen a marker since ("" in the cache);
  * else by asking AWS.
  */
-static int fetch_tags(struct engine *en, struct live *l, const char *marker,
+int engine_fetch_tags(struct engine *en, struct live *l, const char *marker,
 		      struct err *e)
 {
 	struct buf key = BUF_INIT;
@@ -209,10 +175,10 @@ static int fetch_tags(struct engine *en, struct live *l, const char *marker,
 	size_t i;
 	int rc;
 
-	tags_key(&key, l->kind, l->name, l->arn);
+	engine_tags_key(&key, l->kind, l->name, l->arn);
 	entry = json_object_get(json_object_get(en->cache, "tags"), key.ptr);
-	if (entry &&
-	    (!strcmp(jstr(entry, "t"), marker) || !jstr(entry, "t")[0])) {
+	if (entry && (!strcmp(engine_json_str(entry, "t"), marker) ||
+		      !engine_json_str(entry, "t")[0])) {
 		json_object_set_new(entry, "t", json_string(marker));
 		apply_tags(en, l, entry);
 		buf_release(&key);
@@ -224,20 +190,20 @@ static int fetch_tags(struct engine *en, struct live *l, const char *marker,
 		      cloudwatch ? "ListTagsForResource" : "ListTags", req.ptr,
 		      &out, e);
 	if (rc == 0) {
-		ans = parse(out.ptr, out.len);
+		ans = engine_json_parse(out.ptr, out.len);
 		tags = json_object_get(ans, "Tags");
 		json_array_foreach(tags, i, t)
 		{
-			const char *k = jstr(t, "Key");
+			const char *k = engine_json_str(t, "Key");
 
 			if (!strcmp(k, DESIRED_TAG_MANAGED_BY))
-				m = jstr(t, "Value");
+				m = engine_json_str(t, "Value");
 			else if (!strcmp(k, DESIRED_TAG_MANIFEST))
-				f = jstr(t, "Value");
+				f = engine_json_str(t, "Value");
 			else if (!strcmp(k, DESIRED_TAG_REVISION))
-				r = jstr(t, "Value");
+				r = engine_json_str(t, "Value");
 		}
-		cache_tags(en, key.ptr, marker, m, f, r);
+		engine_cache_tags(en, key.ptr, marker, m, f, r);
 		apply_tags(en, l,
 			   json_object_get(json_object_get(en->cache, "tags"),
 					   key.ptr));
@@ -261,14 +227,14 @@ struct lister {
 static int collect(const char *body, size_t len, void *payload)
 {
 	struct lister *ls = payload;
-	json_t *ans = parse(body, len);
+	json_t *ans = engine_json_parse(body, len);
 
 	json_array_extend(ls->found, json_object_get(ans, ls->list_key));
 	json_decref(ans);
 	return 0;
 }
 
-static int list_all(struct engine *en, const struct aws_service *svc,
+int engine_list_all(struct engine *en, const struct aws_service *svc,
 		    const char *op, const char *request, const char *list_key,
 		    json_t **out, struct err *e)
 {
@@ -279,239 +245,10 @@ static int list_all(struct engine *en, const struct aws_service *svc,
 	return rc;
 }
 
-/* names the controller could have made: "<name>-<7 hex>" */
-static bool hashed(const char *name)
-{
-	size_t n = strlen(name), i;
-
-	if (n < 9 || name[n - 8] != '-')
-		return false;
-	for (i = n - 7; i < n; i++)
-		if (!strchr("0123456789abcdef", name[i]))
-			return false;
-	return true;
-}
-
-/* Models and endpoint configs: immutable, so their tags never go stale. */
-static int observe_immutable(struct engine *en, enum desired_kind kind,
-			     const char *op, const char *list_key,
-			     const char *name_key, const char *arn_key,
-			     struct err *e)
-{
-	json_t *items = NULL, *it;
-	size_t i;
-	int rc;
-
-	rc = list_all(en, &aws_sagemaker, op, "{\"MaxResults\": 100}", list_key,
-		      &items, e);
-	json_array_foreach(items, i, it)
-	{
-		const char *name = jstr(it, name_key);
-		struct live *l;
-
-		if (rc < 0)
-			break;
-		if (!desired_find(&en->want, kind, name) && !hashed(name))
-			continue;
-		l = live_add(en, kind, name, jstr(it, arn_key));
-		rc = fetch_tags(en, l, "", e);
-	}
-	json_decref(items);
-	return rc;
-}
-
-static int observe_models(struct engine *en, struct err *e)
-{
-	return observe_immutable(en, DESIRED_MODEL, "ListModels", "Models",
-				 "ModelName", "ModelArn", e);
-}
-
-static int observe_configs(struct engine *en, struct err *e)
-{
-	return observe_immutable(en, DESIRED_ENDPOINT_CONFIG,
-				 "ListEndpointConfigs", "EndpointConfigs",
-				 "EndpointConfigName", "EndpointConfigArn", e);
-}
-
-static int observe_endpoints(struct engine *en, struct err *e)
-{
-	json_t *items = NULL, *it,
-	       *known = json_object_get(en->cache, "endpoints");
-	struct buf req = BUF_INIT, out = BUF_INIT;
-	char marker[64];
-	size_t i;
-	int rc;
-
-	rc = list_all(en, &aws_sagemaker, "ListEndpoints",
-		      "{\"MaxResults\": 100}", "Endpoints", &items, e);
-	json_array_foreach(items, i, it)
-	{
-		const char *name = jstr(it, "EndpointName");
-		struct live *l;
-		json_t *c;
-
-		if (rc < 0)
-			break;
-		marker_of(json_object_get(it, "LastModifiedTime"), marker,
-			  sizeof(marker));
-		l = live_add(en, DESIRED_ENDPOINT, name,
-			     jstr(it, "EndpointArn"));
-		if ((rc = fetch_tags(en, l, marker, e)) < 0)
-			break;
-		if (!l->owned &&
-		    !desired_find(&en->want, DESIRED_ENDPOINT, name))
-			continue;
-		/* which config it runs: known unless it changed since */
-		c = json_object_get(known, name);
-		if (c && !strcmp(jstr(c, "t"), marker)) {
-			l->content = json_incref(c);
-			continue;
-		}
-		buf_clear(&req);
-		buf_printf(&req, "{\"EndpointName\": \"%s\"}", name);
-		if ((rc = aws_json(en->aws, &aws_sagemaker, "DescribeEndpoint",
-				   req.ptr, &out, e)) < 0)
-			break;
-		{
-			json_t *d = parse(out.ptr, out.len);
-
-			l->content = json_pack(
-				"{s:s, s:s, s:s, s:s}", "t", marker, "config",
-				jstr(d, "EndpointConfigName"), "status",
-				jstr(d, "EndpointStatus"), "reason",
-				jstr(d, "FailureReason"));
-			json_object_set(known, name, l->content);
-			json_decref(d);
-		}
-	}
-	json_decref(items);
-	buf_release(&req);
-	buf_release(&out);
-	return rc;
-}
-
-static int observe_alarms(struct engine *en, struct err *e)
-{
-	json_t *items = NULL, *it;
-	char marker[64];
-	size_t i;
-	int rc;
-
-	rc = list_all(
-		en, &aws_cloudwatch, "DescribeAlarms",
-		"{\"MaxRecords\": 100, \"AlarmTypes\": [\"MetricAlarm\"]}",
-		"MetricAlarms", &items, e);
-	json_array_foreach(items, i, it)
-	{
-		struct live *l;
-
-		if (rc < 0)
-			break;
-		marker_of(json_object_get(it,
-					  "AlarmConfigurationUpdatedTimestamp"),
-			  marker, sizeof(marker));
-		l = live_add(en, DESIRED_ALARM, jstr(it, "AlarmName"),
-			     jstr(it, "AlarmArn"));
-		l->content = json_incref(it);
-		rc = fetch_tags(en, l, marker, e);
-	}
-	json_decref(items);
-	return rc;
-}
-
-static const char *endpoint_of(const char *resource_id, char *out, size_t size)
-{
-	const char *p = resource_id + strlen("endpoint/");
-	const char *end = strstr(p, "/variant/");
-
-	snprintf(out, size, "%.*s", end ? (int)(end - p) : 0, p);
-	return out;
-}
-
-static int observe_scaling(struct engine *en, struct err *e)
-{
-	json_t *targets = NULL, *policies = NULL, *it, *p;
-	size_t i, j;
-	int rc;
-
-	rc = list_all(en, &aws_autoscaling, "DescribeScalableTargets",
-		      "{\"ServiceNamespace\": \"sagemaker\", \"MaxResults\": "
-		      "50}",
-		      "ScalableTargets", &targets, e);
-	if (rc == 0)
-		rc = list_all(en, &aws_autoscaling, "DescribeScalingPolicies",
-			      "{\"ServiceNamespace\": \"sagemaker\", "
-			      "\"MaxResults\": 50}",
-			      "ScalingPolicies", &policies, e);
-	json_array_foreach(targets, i, it)
-	{
-		const char *id = jstr(it, "ResourceId");
-		char endpoint[128];
-		struct live *l, *ep;
-
-		if (rc < 0 || strncmp(id, "endpoint/", 9))
-			continue;
-		l = live_add(en, DESIRED_SCALING, id,
-			     jstr(it, "ScalableTargetARN"));
-		/* a target belongs to whoever owns its endpoint */
-		ep = live_find(en, DESIRED_ENDPOINT,
-			       endpoint_of(id, endpoint, sizeof(endpoint)));
-		if (ep) {
-			l->owned = ep->owned;
-			free(l->managed_by);
-			l->managed_by = mem_strdup(ep->managed_by);
-			free(l->revision);
-			l->revision = mem_strdup(ep->revision);
-			free(l->manifest);
-			l->manifest = mem_strdup(ep->manifest);
-		}
-		l->content = json_pack("{s:O, s:n}", "target", it, "policy");
-		json_array_foreach(policies, j,
-				   p) if (!strcmp(jstr(p, "ResourceId"), id))
-			json_object_set(l->content, "policy", p);
-	}
-	json_decref(targets);
-	json_decref(policies);
-	return rc;
-}
-
-static int observe_packages(struct engine *en, struct err *e)
-{
-	struct buf req = BUF_INIT, out = BUF_INIT;
-	struct err miss = ERR_INIT;
-	size_t i;
-	int rc = 0;
-
-	for (i = 0; i < en->want.n && rc == 0; i++) {
-		const struct desired_resource *r = &en->want.items[i];
-		struct live *l;
-
-		if (r->kind != DESIRED_MODEL_PACKAGE)
-			continue;
-		buf_clear(&req);
-		buf_printf(&req, "{\"ModelPackageName\": \"%s\"}", r->name);
-		if (aws_json(en->aws, &aws_sagemaker, "DescribeModelPackage",
-			     req.ptr, &out, &miss) < 0) {
-			/* not registered (yet): the plan says so */
-			if (strcmp(miss.aws_code, "ValidationException")) {
-				*e = miss;
-				rc = e->code;
-			}
-			continue;
-		}
-		l = live_add(en, DESIRED_MODEL_PACKAGE, r->name, r->name);
-		l->owned = true; /* approval is ours to set, nothing else */
-		l->content = parse(out.ptr, out.len);
-	}
-	buf_release(&req);
-	buf_release(&out);
-	return rc;
-}
-
 /* ---- diff ------------------------------------------------------------ */
 
 /* Appends "Field: live -> want" for each field of `want` that differs. */
-static void compare(struct buf *d, json_t *live, json_t *want,
+void engine_compare(struct buf *d, json_t *live, json_t *want,
 		    const char *const *fields)
 {
 	size_t i;
@@ -553,14 +290,15 @@ static void want_key(const struct desired_resource *w, struct buf *key,
  * last applied: the desired content is the one the cache says was applied.
  * (Without a cache, a difference is an update.)
  */
-static bool is_drift(struct engine *en, const struct desired_resource *w)
+bool engine_is_drift(struct engine *en, const struct desired_resource *w)
 {
 	struct buf key = BUF_INIT;
 	char hex[65];
 	bool drift;
 
 	want_key(w, &key, hex);
-	drift = !strcmp(jstr(json_object_get(en->cache, "applied"), key.ptr),
+	drift = !strcmp(engine_json_str(json_object_get(en->cache, "applied"),
+					key.ptr),
 			hex);
 	buf_release(&key);
 	return drift;
@@ -582,175 +320,29 @@ static void remember_applied(struct engine *en)
 	buf_release(&key);
 }
 
-static void diff_immutable(struct engine *en,
-			   const struct desired_resource *want,
-			   struct live *live)
-{
-	/* the same name is the same content: nothing to do */
-	(void)en;
-	(void)want;
-	(void)live;
-}
-
-static void diff_endpoint(struct engine *en,
-			  const struct desired_resource *want,
-			  struct live *live)
-{
-	json_t *w = parse(want->request, strlen(want->request));
-	const char *have = jstr(live->content, "config");
-	const char *need = jstr(w, "EndpointConfigName");
-	struct buf d = BUF_INIT;
-
-	if (strcmp(have, need)) {
-		buf_printf(&d, "EndpointConfigName: %s -> %s", have, need);
-		plan_add(en, DESIRED_ENDPOINT, CHANGE_UPDATE, want->name,
-			 want->manifest, live->arn, want, is_drift(en, want),
-			 d.ptr);
-	}
-	json_decref(w);
-	buf_release(&d);
-}
-
-static void diff_alarm(struct engine *en, const struct desired_resource *want,
-		       struct live *live)
-{
-	static const char *const fields[] = {
-		"MetricName",
-		"Namespace",
-		"Statistic",
-		"Dimensions",
-		"Period",
-		"EvaluationPeriods",
-		"DatapointsToAlarm",
-		"Threshold",
-		"ComparisonOperator",
-		"TreatMissingData",
-		"AlarmActions",
-		"AlarmDescription",
-		NULL,
-	};
-	json_t *w = parse(want->request, strlen(want->request));
-	struct buf d = BUF_INIT;
-
-	compare(&d, live->content, w, fields);
-	if (d.len)
-		plan_add(en, DESIRED_ALARM, CHANGE_UPDATE, want->name,
-			 want->manifest, live->arn, want, is_drift(en, want),
-			 d.ptr);
-	json_decref(w);
-	buf_release(&d);
-}
-
-static void diff_scaling(struct engine *en, const struct desired_resource *want,
-			 struct live *live)
-{
-	static const char *const target_fields[] = { "MinCapacity",
-						     "MaxCapacity", NULL };
-	static const char *const policy_fields[] = { "TargetValue",
-						     "ScaleInCooldown",
-						     "ScaleOutCooldown", NULL };
-	json_t *t = parse(want->request, strlen(want->request));
-	json_t *p = parse(want->request2, strlen(want->request2));
-	json_t *lp = json_object_get(live->content, "policy");
-	struct buf d = BUF_INIT;
-
-	compare(&d, json_object_get(live->content, "target"), t, target_fields);
-	if (!json_is_object(lp))
-		buf_printf(&d, "%spolicy: (none) -> %s", d.len ? "; " : "",
-			   jstr(p, "PolicyName"));
-	else
-		compare(&d,
-			json_object_get(lp, "TargetTrackingScalingPolicyConf"
-					    "iguration"),
-			json_object_get(p, "TargetTrackingScalingPolicyConfigur"
-					   "ation"),
-			policy_fields);
-	if (d.len)
-		plan_add(en, DESIRED_SCALING, CHANGE_UPDATE, want->name,
-			 want->manifest, live->arn, want, is_drift(en, want),
-			 d.ptr);
-	json_decref(t);
-	json_decref(p);
-	buf_release(&d);
-}
-
-static void diff_package(struct engine *en, const struct desired_resource *want,
-			 struct live *live)
-{
-	static const char *const fields[] = { "ModelApprovalStatus", NULL };
-	json_t *w = parse(want->request, strlen(want->request));
-	struct buf d = BUF_INIT;
-
-	compare(&d, live->content, w, fields);
-	if (d.len)
-		plan_add(en, DESIRED_MODEL_PACKAGE, CHANGE_UPDATE, want->name,
-			 want->manifest, live->arn, want, false, d.ptr);
-	json_decref(w);
-	buf_release(&d);
-}
-
 /* ---- apply ----------------------------------------------------------- */
 
 /* the request with "Tags" added */
-static char *with_tags(const struct desired_resource *r)
+char *engine_with_tags(const struct desired_resource *r)
 {
-	json_t *req = parse(r->request, strlen(r->request));
+	json_t *req = engine_json_parse(r->request, strlen(r->request));
 	char *s;
 
-	json_object_set_new(req, "Tags", parse(r->tags, strlen(r->tags)));
+	json_object_set_new(req, "Tags",
+			    engine_json_parse(r->tags, strlen(r->tags)));
 	s = json_dumps(req, JSON_COMPACT);
 	json_decref(req);
 	return s;
 }
 
-static int call(struct engine *en, const struct aws_service *svc,
+int engine_call(struct engine *en, const struct aws_service *svc,
 		const char *op, const char *request, struct buf *out,
 		struct err *e)
 {
 	return aws_json(en->aws, svc, op, request, out, e);
 }
 
-static int apply_model(struct engine *en, struct change *ch, struct err *e)
-{
-	struct buf out = BUF_INIT, req = BUF_INIT;
-	char *body;
-	int rc;
-
-	if (ch->action == CHANGE_DELETE) {
-		buf_printf(&req, "{\"%s\": \"%s\"}",
-			   ch->kind == DESIRED_MODEL ? "ModelName" :
-						       "EndpointConfigName",
-			   ch->name);
-		rc = call(en, &aws_sagemaker,
-			  ch->kind == DESIRED_MODEL ? "DeleteModel" :
-						      "DeleteEndpointConfig",
-			  req.ptr, &out, e);
-		goto out;
-	}
-	body = with_tags(ch->want);
-	rc = call(en, &aws_sagemaker,
-		  ch->kind == DESIRED_MODEL ? "CreateModel" :
-					      "CreateEndpointConfig",
-		  body, &out, e);
-	free(body);
-	if (rc == 0) {
-		/* the tags are ours: no need to read them back next time */
-		json_t *ans = parse(out.ptr, out.len);
-		const char *arn = jstr(ans, ch->kind == DESIRED_MODEL ?
-						    "ModelArn" :
-						    "EndpointConfigArn");
-
-		cache_tags(en, arn, "", en->opt.controller, ch->want->manifest,
-			   en->opt.revision);
-		json_decref(ans);
-	}
-out:
-	buf_release(&out);
-	buf_release(&req);
-	return rc;
-}
-
-static int tag_revision(struct engine *en, const struct aws_service *svc,
+int engine_tag_revision(struct engine *en, const struct aws_service *svc,
 			const char *op, const char *arn_key, const char *arn,
 			struct err *e)
 {
@@ -767,208 +359,11 @@ static int tag_revision(struct engine *en, const struct aws_service *svc,
 	return rc;
 }
 
-/* a variant's `field` in config `c`, by variant name */
-static json_t *variant_field(json_t *c, const char *variant, const char *field)
-{
-	json_t *v;
-	size_t i;
-
-	json_array_foreach(json_object_get(c, "ProductionVariants"), i, v)
-	{
-		if (!strcmp(jstr(v, "VariantName"), variant))
-			return json_object_get(v, field);
-	}
-	return NULL;
-}
-
-static bool same(json_t *a, json_t *b)
-{
-	if (!a || !b)
-		return a == b;
-	if (json_is_number(a) && json_is_number(b))
-		return json_number_value(a) == json_number_value(b);
-	return json_equal(a, b);
-}
-
-/*
- * RetainAllVariantProperties keeps what autoscaling (or a person) set on
- * the running endpoint; a property Git changed between the running config
- * and the new one is excluded, so Git's value applies.
- */
-static int retain_properties(struct engine *en, const struct change *ch,
-			     json_t *w, struct err *e)
-{
-	struct live *l = live_find(en, DESIRED_ENDPOINT, ch->name);
-	const struct desired_resource *cfg =
-		desired_find(&en->want, DESIRED_ENDPOINT_CONFIG,
-			     jstr(w, "EndpointConfigName"));
-	json_t *exclude = json_array(), *old = NULL, *neu = NULL, *v;
-	struct buf req = BUF_INIT, out = BUF_INIT;
-	bool count = false, weight = false;
-	size_t i;
-	int rc = 0;
-
-	json_object_set_new(w, "RetainAllVariantProperties", json_true());
-	if (!l || !cfg)
-		goto out;
-	buf_printf(&req, "{\"EndpointConfigName\": \"%s\"}",
-		   jstr(l->content, "config"));
-	if ((rc = call(en, &aws_sagemaker, "DescribeEndpointConfig", req.ptr,
-		       &out, e)) < 0)
-		goto out;
-	old = parse(out.ptr, out.len);
-	neu = parse(cfg->request, strlen(cfg->request));
-	json_array_foreach(json_object_get(neu, "ProductionVariants"), i, v)
-	{
-		const char *name = jstr(v, "VariantName");
-
-		count |= !same(variant_field(old, name, "InitialInstanceCount"),
-			       json_object_get(v, "InitialInstanceCount"));
-		weight |=
-			!same(variant_field(old, name, "InitialVariantWeight"),
-			      json_object_get(v, "InitialVariantWeight"));
-	}
-	if (count)
-		json_array_append_new(exclude,
-				      json_pack("{s:s}", "VariantPropertyType",
-						"DesiredInstanceCount"));
-	if (weight)
-		json_array_append_new(exclude,
-				      json_pack("{s:s}", "VariantPropertyType",
-						"DesiredWeight"));
-	if (!same(json_object_get(old, "DataCaptureConfig"),
-		  json_object_get(neu, "DataCaptureConfig")))
-		json_array_append_new(exclude,
-				      json_pack("{s:s}", "VariantPropertyType",
-						"DataCaptureConfig"));
-out:
-	if (json_array_size(exclude))
-		json_object_set(w, "ExcludeRetainedVariantProperties", exclude);
-	json_decref(exclude);
-	json_decref(old);
-	json_decref(neu);
-	buf_release(&req);
-	buf_release(&out);
-	return rc;
-}
-
-static int apply_endpoint(struct engine *en, struct change *ch, struct err *e)
-{
-	struct buf out = BUF_INIT, req = BUF_INIT;
-	json_t *w;
-	char *body;
-	int rc;
-
-	if (ch->action == CHANGE_DELETE) {
-		buf_printf(&req, "{\"EndpointName\": \"%s\"}", ch->name);
-		rc = call(en, &aws_sagemaker, "DeleteEndpoint", req.ptr, &out,
-			  e);
-		goto out;
-	}
-	w = parse(ch->want->request, strlen(ch->want->request));
-	if (ch->action == CHANGE_CREATE) {
-		/* DeploymentConfig is for updates; creating has nothing to
-		 * shift from */
-		json_object_del(w, "DeploymentConfig");
-		json_object_set_new(w, "Tags",
-				    parse(ch->want->tags,
-					  strlen(ch->want->tags)));
-		body = json_dumps(w, JSON_COMPACT);
-		rc = call(en, &aws_sagemaker, "CreateEndpoint", body, &out, e);
-	} else {
-		/* keep what autoscaling set, except what Git changed */
-		if ((rc = retain_properties(en, ch, w, e)) < 0) {
-			json_decref(w);
-			goto out;
-		}
-		body = json_dumps(w, JSON_COMPACT);
-		rc = call(en, &aws_sagemaker, "UpdateEndpoint", body, &out, e);
-		if (rc == 0)
-			rc = tag_revision(en, &aws_sagemaker, "AddTags",
-					  "ResourceArn", ch->arn, e);
-	}
-	free(body);
-	json_decref(w);
-out:
-	buf_release(&out);
-	buf_release(&req);
-	return rc;
-}
-
-static int apply_alarm(struct engine *en, struct change *ch, struct err *e)
-{
-	struct buf out = BUF_INIT, req = BUF_INIT;
-	char *body;
-	int rc;
-
-	if (ch->action == CHANGE_DELETE) {
-		buf_printf(&req, "{\"AlarmNames\": [\"%s\"]}", ch->name);
-		rc = call(en, &aws_cloudwatch, "DeleteAlarms", req.ptr, &out,
-			  e);
-	} else {
-		body = with_tags(ch->want);
-		rc = call(en, &aws_cloudwatch, "PutMetricAlarm", body, &out, e);
-		free(body);
-		/* PutMetricAlarm ignores tags of an existing alarm */
-		if (rc == 0 && ch->action == CHANGE_UPDATE)
-			rc = tag_revision(en, &aws_cloudwatch, "TagResource",
-					  "ResourceARN", ch->arn, e);
-		if (rc == 0) {
-			tags_key(&req, DESIRED_ALARM, ch->name, NULL);
-			cache_tags(en, req.ptr, "", en->opt.controller,
-				   ch->want->manifest, en->opt.revision);
-		}
-	}
-	buf_release(&out);
-	buf_release(&req);
-	return rc;
-}
-
-static int apply_scaling(struct engine *en, struct change *ch, struct err *e)
-{
-	struct buf out = BUF_INIT, req = BUF_INIT;
-	int rc;
-
-	if (ch->action == CHANGE_DELETE) {
-		buf_printf(&req,
-			   "{\"ServiceNamespace\": \"sagemaker\", "
-			   "\"ResourceId\": \"%s\", \"ScalableDimension\": "
-			   "\"sagemaker:variant:DesiredInstanceCount\"}",
-			   ch->name);
-		rc = call(en, &aws_autoscaling, "DeregisterScalableTarget",
-			  req.ptr, &out, e);
-	} else if ((rc = call(en, &aws_autoscaling, "RegisterScalableTarget",
-			      ch->want->request, &out, e)) == 0) {
-		rc = call(en, &aws_autoscaling, "PutScalingPolicy",
-			  ch->want->request2, &out, e);
-	}
-	buf_release(&out);
-	buf_release(&req);
-	return rc;
-}
-
-static int apply_package(struct engine *en, struct change *ch, struct err *e)
-{
-	struct buf out = BUF_INIT;
-	int rc = call(en, &aws_sagemaker, "UpdateModelPackage",
-		      ch->want->request, &out, e);
-
-	buf_release(&out);
-	return rc;
-}
-
 /* ---- the registry ------------------------------------------------------ */
 
-static const struct reconciler registry[] = {
-	{ 1, DESIRED_MODEL_PACKAGE, observe_packages, diff_package,
-	  apply_package },
-	{ 1, DESIRED_MODEL, observe_models, diff_immutable, apply_model },
-	{ 1, DESIRED_ENDPOINT_CONFIG, observe_configs, diff_immutable,
-	  apply_model },
-	{ 1, DESIRED_ENDPOINT, observe_endpoints, diff_endpoint,
-	  apply_endpoint },
-	{ 1, DESIRED_SCALING, observe_scaling, diff_scaling, apply_scaling },
-	{ 1, DESIRED_ALARM, observe_alarms, diff_alarm, apply_alarm },
+static const struct reconciler *const registry[] = {
+	&rec_package,  &rec_model,   &rec_endpoint_config,
+	&rec_endpoint, &rec_scaling, &rec_alarm,
 };
 
 #define N_RECONCILERS (sizeof(registry) / sizeof(registry[0]))
@@ -978,8 +373,8 @@ static const struct reconciler *reconciler_of(enum desired_kind kind)
 	size_t i;
 
 	for (i = 0; i < N_RECONCILERS; i++)
-		if (registry[i].kind == kind)
-			return &registry[i];
+		if (registry[i]->kind == kind)
+			return registry[i];
 	return NULL;
 }
 
@@ -1084,17 +479,17 @@ static void diff_all(struct engine *en)
 
 	for (i = 0; i < en->want.n; i++) {
 		const struct desired_resource *w = &en->want.items[i];
-		struct live *l = live_find(en, w->kind, w->name);
+		struct live *l = engine_live_find(en, w->kind, w->name);
 		struct buf d = BUF_INIT;
 
 		if (!l && w->kind == DESIRED_MODEL_PACKAGE) {
-			plan_add(en, w->kind, CHANGE_CONFLICT, w->name,
-				 w->manifest, NULL, w, false,
-				 "the model package version is not "
-				 "registered");
+			engine_plan_add(en, w->kind, CHANGE_CONFLICT, w->name,
+					w->manifest, NULL, w, false,
+					"the model package version is not "
+					"registered");
 		} else if (!l) {
-			plan_add(en, w->kind, CHANGE_CREATE, w->name,
-				 w->manifest, NULL, w, false, NULL);
+			engine_plan_add(en, w->kind, CHANGE_CREATE, w->name,
+					w->manifest, NULL, w, false, NULL);
 		} else if (!l->owned) {
 			if (l->managed_by[0])
 				buf_printf(&d,
@@ -1105,8 +500,8 @@ static void diff_all(struct engine *en)
 				buf_puts(&d, "exists without the "
 					     "sagesync:managed-by tag: not "
 					     "ours to change");
-			plan_add(en, w->kind, CHANGE_CONFLICT, w->name,
-				 w->manifest, l->arn, w, false, d.ptr);
+			engine_plan_add(en, w->kind, CHANGE_CONFLICT, w->name,
+					w->manifest, l->arn, w, false, d.ptr);
 		} else {
 			reconciler_of(w->kind)->diff(en, w, l);
 		}
@@ -1125,9 +520,9 @@ static void diff_all(struct engine *en)
 		superseded = manifest_wanted(en, l->manifest);
 		if (!superseded && !en->opt.prune)
 			continue;
-		plan_add(en, l->kind, CHANGE_DELETE, l->name, l->manifest,
-			 l->arn, NULL, false,
-			 superseded ? "superseded" : "no longer in Git");
+		engine_plan_add(en, l->kind, CHANGE_DELETE, l->name,
+				l->manifest, l->arn, NULL, false,
+				superseded ? "superseded" : "no longer in Git");
 		en->plan.items[en->plan.n - 1].prune = !superseded;
 	}
 	check_prune(en);
@@ -1181,9 +576,9 @@ int engine_plan(struct engine **out, struct aws_client *aws,
 	}
 	/* endpoints before scaling: a target's owner is its endpoint's */
 	for (i = 0; i < N_RECONCILERS; i++)
-		if ((rc = registry[i].observe(en, e)) < 0) {
+		if ((rc = registry[i]->observe(en, e)) < 0) {
 			err_prefix(e, "observe %s",
-				   desired_kind_name(registry[i].kind));
+				   desired_kind_name(registry[i]->kind));
 			goto fail;
 		}
 	diff_all(en);
@@ -1216,9 +611,9 @@ void engine_print_owned(const struct engine *en, FILE *fp)
 		if (!l->owned || l->kind == DESIRED_MODEL_PACKAGE)
 			continue;
 		if (l->kind == DESIRED_ENDPOINT)
-			state = jstr(l->content, "status");
+			state = engine_json_str(l->content, "status");
 		else if (l->kind == DESIRED_ALARM)
-			state = jstr(l->content, "StateValue");
+			state = engine_json_str(l->content, "StateValue");
 		fprintf(fp, "  %-14s %-40s %-10s %s %s\n",
 			desired_kind_name(l->kind), l->name, state, l->manifest,
 			l->revision);
@@ -1344,10 +739,11 @@ static bool changed(const struct engine *en, enum desired_kind kind,
 static bool known_healthy(struct engine *en, const char *name,
 			  const char *config)
 {
-	struct live *l = live_find(en, DESIRED_ENDPOINT, name);
+	struct live *l = engine_live_find(en, DESIRED_ENDPOINT, name);
 
-	return l && !strcmp(jstr(l->content, "status"), "InService") &&
-	       !strcmp(jstr(l->content, "config"), config);
+	return l &&
+	       !strcmp(engine_json_str(l->content, "status"), "InService") &&
+	       !strcmp(engine_json_str(l->content, "config"), config);
 }
 
 /*
@@ -1370,8 +766,8 @@ static int wait_endpoints(struct engine *en, struct err *e)
 
 		if (c->kind != DESIRED_ENDPOINT)
 			continue;
-		w = parse(c->request, strlen(c->request));
-		need = jstr(w, "EndpointConfigName");
+		w = engine_json_parse(c->request, strlen(c->request));
+		need = engine_json_str(w, "EndpointConfigName");
 		if (!changed(en, DESIRED_ENDPOINT, c->name) &&
 		    known_healthy(en, c->name, need)) {
 			json_decref(w);
@@ -1388,15 +784,15 @@ static int wait_endpoints(struct engine *en, struct err *e)
 					   "DescribeEndpoint", req.ptr, &out,
 					   e)) < 0)
 				break;
-			d = parse(out.ptr, out.len);
-			status = jstr(d, "EndpointStatus");
-			config = jstr(d, "EndpointConfigName");
+			d = engine_json_parse(out.ptr, out.len);
+			status = engine_json_str(d, "EndpointStatus");
+			config = engine_json_str(d, "EndpointConfigName");
 			if (!strcmp(status, "InService") &&
 			    !strcmp(config, need)) {
 				/* remember it, so the next run need not ask */
-				marker_of(json_object_get(d,
-							  "LastModifiedTime"),
-					  marker, sizeof(marker));
+				engine_marker(
+					json_object_get(d, "LastModifiedTime"),
+					marker, sizeof(marker));
 				json_object_set_new(
 					json_object_get(en->cache, "endpoints"),
 					c->name,
@@ -1404,21 +800,23 @@ static int wait_endpoints(struct engine *en, struct err *e)
 						  marker, "config", config,
 						  "status", status, "reason",
 						  ""));
-				cache_tags(en, jstr(d, "EndpointArn"), marker,
-					   en->opt.controller, c->manifest,
-					   en->opt.revision);
+				engine_cache_tags(
+					en, engine_json_str(d, "EndpointArn"),
+					marker, en->opt.controller, c->manifest,
+					en->opt.revision);
 				json_decref(d);
 				break;
 			}
 			if (!strcmp(status, "Failed") ||
 			    (!strcmp(status, "InService") &&
-			     jstr(d, "FailureReason")[0])) {
+			     engine_json_str(d, "FailureReason")[0])) {
 				rc = err_set(e, ERR_AWS, "endpoint '%s' %s: %s",
 					     c->name,
 					     strcmp(status, "Failed") ?
 						     "was rolled back" :
 						     "failed",
-					     jstr(d, "FailureReason"));
+					     engine_json_str(d,
+							     "FailureReason"));
 				json_decref(d);
 				break;
 			}
