@@ -1,10 +1,11 @@
 /*
  * `sagesync plan`, `sagesync apply --once` and `sagesync status`: one
  * reconcile of the configured source against AWS, from the command line.
- * The source is a local directory for now (source.url a path or file://
- * URL, source.path inside it); the daemon and remote Git sources come with
- * `sagesync run`.
+ * The source is local for now (source.url a path or file:// URL,
+ * source.path inside it): a Git repository, read at a revision, or a plain
+ * directory; the daemon and remote Git sources come with `sagesync run`.
  */
+#include <ftw.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
+#include "gitsrc.h"
 #include "http.h"
 #include "manifest.h"
 
@@ -31,6 +33,8 @@ static const char plan_usage[] =
 	"\n"
 	"options:\n"
 	"  -c, --config FILE    the controller's configuration\n"
+	"  -r, --revision REV   the Git revision to plan (default: the\n"
+	"                       configured branch, tag or commit, or HEAD)\n"
 	"  -o, --output FORMAT  text (default) or json\n"
 	"  -h, --help           show this help\n"
 	"\n"
@@ -50,6 +54,8 @@ static const char apply_usage[] =
 	"\n"
 	"options:\n"
 	"  -c, --config FILE     the controller's configuration\n"
+	"  -r, --revision REV    the Git revision to apply (default: the\n"
+	"                        configured branch, tag or commit, or HEAD)\n"
 	"      --once            apply once and exit (the daemon is `run`)\n"
 	"      --allow-mass-prune  allow a prune beyond the limit\n"
 	"  -h, --help            show this help\n"
@@ -93,7 +99,85 @@ static int source_dir(struct buf *out, const struct config *cfg)
 	return 0;
 }
 
-static int run(enum mode mode, const char *path, bool json, bool mass)
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* FILE names under the export directory, as REV:PATH for people */
+static void rename_files(struct diag_list *d, const char *tmp,
+			 const char *commit, const char *path)
+{
+	size_t i, n = strlen(tmp);
+
+	for (i = 0; i < d->n; i++) {
+		struct buf name = BUF_INIT;
+
+		if (strncmp(d->items[i].file, tmp, n))
+			continue;
+		buf_printf(&name, "%.7s:%s%s%s", commit, path ? path : "",
+			   path ? "/" : "", d->items[i].file + n + 1);
+		free(d->items[i].file);
+		d->items[i].file = buf_detach(&name);
+	}
+}
+
+/*
+ * Loads the manifests of the source. A Git repository is read at `rev`
+ * (or the configured ref, or HEAD) and `revision` is set to the commit;
+ * a plain directory leaves `revision` empty.
+ */
+static int load_source(struct manifest_set **set, char revision[41],
+		       const struct config *cfg, const char *rev,
+		       struct diag_list *diags)
+{
+	const char *url = cfg->source->url, *ref;
+	struct buf dir = BUF_INIT;
+	char tmp[] = "/tmp/sagesync-source-XXXXXX";
+	struct err e = ERR_INIT;
+	int rc = -1;
+
+	revision[0] = '\0';
+	if (!strncmp(url, "file://", 7))
+		url += 7;
+	if (!gitsrc_is_repository(url)) {
+		if (rev) {
+			fprintf(stderr,
+				"sagesync: --revision needs a Git repository; "
+				"'%s' is a plain directory\n",
+				url);
+			return -1;
+		}
+		if (source_dir(&dir, cfg) == 0)
+			rc = manifest_load(set, dir.ptr, NULL, diags);
+		goto out;
+	}
+	ref = rev		  ? rev :
+	      cfg->source->commit ? cfg->source->commit :
+	      cfg->source->tag	  ? cfg->source->tag :
+				    cfg->source->branch;
+	if (!mkdtemp(tmp)) {
+		perror("sagesync: cannot make a temporary directory");
+		goto out;
+	}
+	if (gitsrc_export(url, ref, cfg->source->path, tmp, revision, &e) < 0) {
+		fprintf(stderr, "sagesync: source '%s': %s\n", url, e.msg);
+	} else {
+		rc = manifest_load(set, tmp, NULL, diags);
+		rename_files(diags, tmp, revision, cfg->source->path);
+	}
+	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+out:
+	buf_release(&dir);
+	return rc;
+}
+
+static int run(enum mode mode, const char *path, const char *rev, bool json,
+	       bool mass)
 {
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct manifest_set *set = NULL;
@@ -106,20 +190,23 @@ static int run(enum mode mode, const char *path, bool json, bool mass)
 	struct err e = ERR_INIT;
 	struct aws_stats st;
 	const struct plan *p;
+	char commit[41];
 	int rc = CMD_FAILED;
 
 	if (config_load(&cfg, path, &diags) < 0) {
 		diag_print(&diags, stderr);
 		goto out;
 	}
-	if (source_dir(&dir, cfg) < 0)
+	if (!cfg->source) {
+		fprintf(stderr, "sagesync: %s: no 'source' configured\n",
+			cfg->file);
 		goto out;
-	if (manifest_load(&set, dir.ptr, NULL, &diags) < 0) {
+	}
+	if (load_source(&set, commit, cfg, rev, &diags) < 0) {
 		diag_print(&diags, stderr);
-		fprintf(stderr,
-			"sagesync: %s: the revision has errors; "
-			"nothing is applied\n",
-			dir.ptr);
+		if (diags.n)
+			fprintf(stderr, "sagesync: the revision has errors; "
+					"nothing is applied\n");
 		goto out;
 	}
 	if (cfg->aws) {
@@ -132,6 +219,7 @@ static int run(enum mode mode, const char *path, bool json, bool mass)
 		goto out;
 	}
 	eopt.controller = cfg->name;
+	eopt.revision = commit[0] ? commit : NULL;
 	eopt.state_dir = cfg->state_dir;
 	eopt.prune = true;
 	eopt.self_heal = true;
@@ -189,6 +277,7 @@ out:
 	diag_release(&diags);
 	buf_release(&dir);
 	http_global_cleanup();
+	gitsrc_global_cleanup();
 	return rc;
 }
 
@@ -196,6 +285,7 @@ static int command(enum mode mode, int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "revision", required_argument, NULL, 'r' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "once", no_argument, NULL, 'O' },
 		{ "allow-mass-prune", no_argument, NULL, 'M' },
@@ -205,15 +295,18 @@ static int command(enum mode mode, int argc, char **argv)
 	const char *usage = mode == PLAN  ? plan_usage :
 			    mode == APPLY ? apply_usage :
 					    status_usage;
-	const char *path = NULL;
+	const char *path = NULL, *rev = NULL;
 	bool json = false, once = false, mass = false;
 	int c;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "c:o:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:r:o:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'r':
+			rev = optarg;
 			break;
 		case 'o':
 			if (mode != PLAN || (strcmp(optarg, "json") &&
@@ -242,7 +335,7 @@ static int command(enum mode mode, int argc, char **argv)
 		fputs(usage, stderr);
 		return CMD_USAGE;
 	}
-	return run(mode, path, json, mass);
+	return run(mode, path, rev, json, mass);
 }
 
 int cmd_plan(int argc, char **argv)

@@ -83,6 +83,20 @@ isolate_aws() {
 	unset AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION
 }
 
+# what a training pipeline would have done for the quickstart: register
+# churn v1..v7 and upload the challenger's artifact
+quickstart_prerequisites() {
+	aws sagemaker create-model-package-group --model-package-group-name churn >/dev/null
+	for v in 1 2 3 4 5 6 7; do
+		aws sagemaker create-model-package --model-package-group-name churn \
+			--inference-specification '{"Containers": [{"Image": "xgboost:1"}], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]}' >/dev/null
+	done
+	echo artifact >"$tmp/model.tar.gz"
+	aws s3api create-bucket --bucket acme-ml-artifacts >/dev/null
+	aws s3api put-object --bucket acme-ml-artifacts --key churn/challenger/model.tar.gz \
+		--body "$tmp/model.tar.gz" >/dev/null
+}
+
 finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]

@@ -25,16 +25,7 @@ reconcile: {prune: true, selfHeal: true}
 EOC
 mkdir "$tmp/state"
 
-# what a training pipeline would have done: register churn v1..v7, upload
-aws sagemaker create-model-package-group --model-package-group-name churn >/dev/null
-for v in 1 2 3 4 5 6 7; do
-	aws sagemaker create-model-package --model-package-group-name churn \
-		--inference-specification '{"Containers": [{"Image": "xgboost:1"}], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]}' >/dev/null
-done
-echo artifact >"$tmp/model.tar.gz"
-aws s3api create-bucket --bucket acme-ml-artifacts >/dev/null
-aws s3api put-object --bucket acme-ml-artifacts --key churn/challenger/model.tar.gz \
-	--body "$tmp/model.tar.gz" >/dev/null
+quickstart_prerequisites
 
 # sagesync COMMAND...: run, output in $tmp/out, exit status in $rc
 sagesync() {
