@@ -101,11 +101,7 @@ static void run_checks(const struct config *cfg)
 						 &aws_autoscaling, &aws_sts };
 	size_t i;
 
-	if (cfg->aws) {
-		opt.region = cfg->aws->region;
-		opt.profile = cfg->aws->profile;
-		opt.endpoint_url = cfg->aws->endpoint_url;
-	}
+	config_aws_options(cfg, &opt);
 	if (aws_client_new(&c, &opt, &e) < 0) {
 		problem("region", e.msg,
 			"set aws.region in the config (or AWS_REGION)");

@@ -209,11 +209,7 @@ static int run(enum mode mode, const char *path, const char *rev, bool json,
 					"nothing is applied\n");
 		goto out;
 	}
-	if (cfg->aws) {
-		aopt.region = cfg->aws->region;
-		aopt.profile = cfg->aws->profile;
-		aopt.endpoint_url = cfg->aws->endpoint_url;
-	}
+	config_aws_options(cfg, &aopt);
 	if (aws_client_new(&aws, &aopt, &e) < 0) {
 		fprintf(stderr, "sagesync: %s\n", e.msg);
 		goto out;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aws.h"
 #include "buf.h"
 #include "err.h"
 #include "file.h"
@@ -396,6 +397,16 @@ int config_load(struct config **out, const char *path, struct diag_list *diags)
 	rc = config_load_buffer(out, path, buf_cstr(&text), text.len, diags);
 	buf_release(&text);
 	return rc;
+}
+
+void config_aws_options(const struct config *cfg, struct aws_options *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (!cfg->aws)
+		return;
+	out->region = cfg->aws->region;
+	out->profile = cfg->aws->profile;
+	out->endpoint_url = cfg->aws->endpoint_url;
 }
 
 void config_free(struct config *cfg)

@@ -112,6 +112,10 @@ struct config {
 
 /* Loads and checks `path`; on any error *out is NULL and diags say why. */
 int config_load(struct config **out, const char *path, struct diag_list *diags);
+/* The AWS client's options the config sets (borrowed from `cfg`). */
+struct aws_options;
+void config_aws_options(const struct config *cfg, struct aws_options *out);
+
 /* The same from memory, reported as coming from `name`. */
 int config_load_buffer(struct config **out, const char *name, const char *data,
 		       size_t len, struct diag_list *diags);

@@ -28,6 +28,16 @@ contains() {
 
 # sim_start [VAR=value...]: starts tests/aws/start-aws, exports its URL
 sim_start() {
+	for tool in python3 aws; do
+		command -v $tool >/dev/null || {
+			echo "FAIL: $tool is not installed"
+			exit 1
+		}
+	done
+	python3 -c 'import moto, werkzeug' 2>/dev/null || {
+		echo "FAIL: Python's moto is not installed (pip install 'moto[server]')"
+		exit 1
+	}
 	env "$@" "$src/tests/aws/start-aws" >"$tmp/sim.out" 2>"$tmp/sim.err" &
 	sim_pid=$!
 	i=0
@@ -44,12 +54,16 @@ sim_start() {
 	export AWS_ENDPOINT_URL
 }
 
+# sim_stop: stops it with SIGTERM; returns its exit status
 sim_stop() {
+	status=0
 	if [ -n "$sim_pid" ]; then
 		kill "$sim_pid" 2>/dev/null
 		wait "$sim_pid" 2>/dev/null
+		status=$?
 		sim_pid=""
 	fi
+	return $status
 }
 
 # sim METHOD PATH [JSON]: a /_sim/ control; the answer on stdout

@@ -9,54 +9,15 @@
 set -u
 src=$1
 tmp=$(mktemp -d)
-pid=""
-passed=0
-failed=0
-
-cleanup() {
-	if [ -n "$pid" ]; then
-		kill "$pid" 2>/dev/null
-		wait "$pid" 2>/dev/null
-	fi
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-
-ok() { passed=$((passed + 1)); }
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-	sed 's/^/  | /' "$tmp/out" "$tmp/err" 2>/dev/null | head -n 20
-}
+. "$src/tests/lib.sh"
+trap 'sim_stop; rm -rf "$tmp"' EXIT INT TERM
 
 # keep the CLI away from any configuration of this machine
-export AWS_CONFIG_FILE="$tmp/config" AWS_SHARED_CREDENTIALS_FILE="$tmp/creds"
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing
-export AWS_DEFAULT_REGION=us-east-1 AWS_PAGER=""
-unset AWS_PROFILE AWS_SESSION_TOKEN
-
-start() {
-	"$src/tests/aws/start-aws" >"$tmp/server.out" 2>"$tmp/server.err" &
-	pid=$!
-	i=0
-	while ! grep -q '^AWS_ENDPOINT_URL=' "$tmp/server.out" 2>/dev/null; do
-		i=$((i + 1))
-		if [ $i -gt 150 ] || ! kill -0 "$pid" 2>/dev/null; then
-			echo "FAIL: start-aws did not start"
-			cat "$tmp/server.err"
-			exit 1
-		fi
-		sleep 0.1
-	done
-	AWS_ENDPOINT_URL=$(sed -n '1s/^AWS_ENDPOINT_URL=//p' "$tmp/server.out")
-	export AWS_ENDPOINT_URL
-}
+isolate_aws
 
 stop() {
-	kill -TERM "$pid"
-	wait "$pid"
+	sim_stop
 	rc=$?
-	pid=""
 	if [ "$rc" -eq 0 ]; then ok; else bad "start-aws exit $rc on SIGTERM"; fi
 }
 
@@ -78,32 +39,6 @@ refused() {
 	fi
 }
 
-# equals DESCRIPTION WANT GOT
-equals() {
-	if [ "$2" = "$3" ]; then ok; else
-		echo "FAIL: $1: got '$3', expected '$2'"
-		failed=$((failed + 1))
-	fi
-}
-
-sim() { # sim METHOD PATH [JSON]
-	python3 - "$AWS_ENDPOINT_URL$2" "$1" "${3:-}" <<'PY'
-import sys, urllib.request
-url, method, body = sys.argv[1], sys.argv[2], sys.argv[3]
-req = urllib.request.Request(url, data=body.encode() if body else None, method=method)
-try:
-    print(urllib.request.urlopen(req).read().decode())
-except urllib.error.HTTPError as e:
-    print(e.read().decode(), file=sys.stderr)
-    sys.exit(1)
-PY
-}
-
-calls() { # calls KEY: the count of Service.Operation since the last reset
-	sim GET /_sim/calls | python3 -c \
-		'import json,sys; print(json.load(sys.stdin)["calls"].get(sys.argv[1], 0))' "$1"
-}
-
 advance() { sim POST /_sim/advance "{\"seconds\": $1}" >/dev/null; }
 
 state() { # state ENDPOINT: "Status Config"
@@ -111,18 +46,10 @@ state() { # state ENDPOINT: "Status Config"
 		--query '[EndpointStatus, EndpointConfigName]' --output text
 }
 
-for tool in python3 aws; do
-	command -v $tool >/dev/null || { echo "FAIL: $tool is not installed"; exit 1; }
-done
-python3 -c 'import moto, werkzeug' 2>/dev/null || {
-	echo "FAIL: Python's moto is not installed (pip install 'moto[server]')"
-	exit 1
-}
-
 role=arn:aws:iam::123456789012:role/sagemaker-execution
 # states last 30 simulated seconds, far longer than the test's real pauses,
 # and the test moves the clock: the result cannot depend on machine speed
-SIM_STATE_SECONDS=30 SIM_FAIL_IMAGE_REGEX='crashloop' start
+sim_start SIM_STATE_SECONDS=30 SIM_FAIL_IMAGE_REGEX=crashloop
 echo "start-aws at $AWS_ENDPOINT_URL"
 
 # --- models and configs; SageMaker refuses duplicates ---------------------
@@ -237,20 +164,20 @@ run "reset" sim POST /_sim/reset
 run "inject throttling" sim POST /_sim/faults \
 	'{"operation": "DescribeEndpoint", "error": "ThrottlingException", "status": 400, "count": 2}'
 equals "describe through throttling" "InService	c2" "$(state churn-prod)"
-equals "throttled calls counted" "3" "$(calls sagemaker.DescribeEndpoint)"
+equals "throttled calls counted" "3" "$(calls '^sagemaker\.DescribeEndpoint$')"
 run "inject a dropped connection" sim POST /_sim/faults \
 	'{"operation": "sagemaker.ListEndpoints", "drop": true, "count": 1}'
 run "list through a dropped connection" aws sagemaker list-endpoints
-equals "dropped call counted" "2" "$(calls sagemaker.ListEndpoints)"
+equals "dropped call counted" "2" "$(calls '^sagemaker\.ListEndpoints$')"
 run "inject a 5xx" sim POST /_sim/faults \
 	'{"operation": "*", "error": "InternalFailure", "status": 500, "count": 1}'
 run "list through a 5xx" aws sagemaker list-endpoints
-equals "5xx call counted" "4" "$(calls sagemaker.ListEndpoints)"
+equals "5xx call counted" "4" "$(calls '^sagemaker\.ListEndpoints$')"
 refused "fault without operation" "operation" sim POST /_sim/faults '{"error": "X"}'
 run "reset counters" sim POST /_sim/reset
 run "describe once" aws sagemaker describe-endpoint-config --endpoint-config-name c1
 run "list once" aws sagemaker list-endpoints
-equals "exact counts" "1 1 0" "$(calls sagemaker.DescribeEndpointConfig) $(calls sagemaker.ListEndpoints) $(calls sagemaker.DescribeEndpoint)"
+equals "exact counts" "1 1 0" "$(calls '^sagemaker\.DescribeEndpointConfig$') $(calls '^sagemaker\.ListEndpoints$') $(calls '^sagemaker\.DescribeEndpoint$')"
 equals "reset keeps resources" "InService	c2" "$(state churn-prod)"
 
 # --- delete: Deleting, then gone ---------------------------------------------
@@ -266,7 +193,7 @@ run "delete a config still named by an endpoint" aws sagemaker \
 stop
 
 # --- signatures are checked with INITIAL_NO_AUTH_ACTION_COUNT ------------------
-INITIAL_NO_AUTH_ACTION_COUNT=3 start
+sim_start INITIAL_NO_AUTH_ACTION_COUNT=3
 run "create user" aws iam create-user --user-name deployer
 run "allow sagemaker" aws iam put-user-policy --user-name deployer --policy-name sm \
 	--policy-document '{"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sagemaker:*", "Resource": "*"}]}'
@@ -284,5 +211,4 @@ AWS_ACCESS_KEY_ID=$key AWS_SECRET_ACCESS_KEY=$secret \
 	aws application-autoscaling describe-scalable-targets --service-namespace sagemaker
 stop
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -8,20 +8,8 @@ set -u
 bin=$1
 src=$2
 tmp=$(mktemp -d)
-pid=""
-passed=0
-failed=0
-cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-ok() { passed=$((passed + 1)); }
-bad() {
-	failed=$((failed + 1))
-	echo "FAIL: $*"
-	sed 's/^/  | /' "$tmp/out"
-}
+. "$src/tests/lib.sh"
+trap 'sim_stop; rm -rf "$tmp"' EXIT INT TERM
 # doctor WANT_EXIT DESCRIPTION TEXT... : run it, check exit and texts
 doctor() {
 	want=$1 what=$2
@@ -34,18 +22,11 @@ doctor() {
 	done
 }
 
-export AWS_CONFIG_FILE="$tmp/none" AWS_SHARED_CREDENTIALS_FILE="$tmp/none"
-export AWS_EC2_METADATA_DISABLED=true AWS_DEFAULT_REGION=us-east-1
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_ENDPOINT_URL AWS_REGION
-INITIAL_NO_AUTH_ACTION_COUNT=6 "$src/tests/aws/start-aws" >"$tmp/server" 2>/dev/null &
-pid=$!
-i=0
-until grep -q AWS_ENDPOINT_URL "$tmp/server" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 150 ] && { echo "FAIL: start-aws did not start"; exit 1; }
-	sleep 0.1
-done
-url=$(sed -n '1s/^AWS_ENDPOINT_URL=//p' "$tmp/server")
+isolate_aws
+unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY
+sim_start INITIAL_NO_AUTH_ACTION_COUNT=6
+url=$AWS_ENDPOINT_URL
+unset AWS_ENDPOINT_URL
 
 # two users, made with the aws CLI while checks are still off
 user() { # user NAME ACTIONS
@@ -85,5 +66,4 @@ doctor 1 "bad config" "config.yaml:3:3: error: aws: unknown field 'regoin'; did 
 "$bin" doctor >"$tmp/out" 2>&1
 [ $? -eq 2 ] && ok || bad "doctor without --config should exit 2"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
