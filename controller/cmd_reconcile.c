@@ -261,6 +261,7 @@ static int run(enum mode mode, const char *path, const char *rev, bool json,
 		rc = CMD_OK;
 	}
 out:
+	fflush(stdout); /* the plan before the summary, even in a pipe */
 	if (aws) {
 		aws_client_stats(aws, &st);
 		fprintf(stderr, "aws calls: %lu (%lu retries, %lu throttled)\n",
