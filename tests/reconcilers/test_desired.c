@@ -274,6 +274,48 @@ static void test_desired__alarm_and_scaling_requests(void **state)
 	manifest_set_free(set);
 }
 
+static void test_desired__serverless_capture_and_kms(void **state)
+{
+	struct manifest_set *set = load(
+		MODEL("m", "image:1") "---\napiVersion: sagesync/v1\nkind: "
+				      "Endpoint\nmetadata: {name: ep}\nspec:\n"
+				      "  kmsKeyId: alias/ml\n"
+				      "  dataCapture: {samplingPercentage: 20, "
+				      "destinationS3Uri: 's3://cap/ep'}\n"
+				      "  variants: [{name: v, model: m, "
+				      "serverless: {memoryMB: 2048, "
+				      "maxConcurrency: 5}}]\n");
+	struct desired_set d;
+	json_t *cfg;
+
+	(void)state;
+	build(&d, set, &opt);
+	cfg = parse(d.items[1].request);
+	assert_int_equal(
+		json_integer_value(json_object_get(
+			json_object_get(
+				json_array_get(
+					json_object_get(cfg,
+							"ProductionVariants"),
+					0),
+				"ServerlessConfig"),
+			"MemorySizeInMB")),
+		2048);
+	assert_null(str(cfg, "ProductionVariants.0.InstanceType"));
+	assert_string_equal(str(cfg, "KmsKeyId"), "alias/ml");
+	assert_string_equal(str(cfg, "DataCaptureConfig.DestinationS3Uri"),
+			    "s3://cap/ep");
+	/* both directions captured unless the manifest says otherwise */
+	assert_string_equal(str(cfg, "DataCaptureConfig.CaptureOptions.1."
+				     "CaptureMode"),
+			    "Output");
+	assert_true(json_is_true(json_object_get(
+		json_object_get(cfg, "DataCaptureConfig"), "EnableCapture")));
+	json_decref(cfg);
+	desired_set_release(&d);
+	manifest_set_free(set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -287,6 +329,7 @@ int main(void)
 		cmocka_unit_test(
 			test_desired__deployment_maps_onto_deployment_config),
 		cmocka_unit_test(test_desired__alarm_and_scaling_requests),
+		cmocka_unit_test(test_desired__serverless_capture_and_kms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
