@@ -287,10 +287,13 @@ static json_t *data_capture_json(const struct mf_data_capture *dc)
 			json_array_append_new(
 				modes, json_pack("{s:s}", "CaptureMode",
 						 dc->capture_modes.items[i]));
-	else
-		json_array_extend(modes,
-				  json_pack("[{s:s}, {s:s}]", "CaptureMode",
-					    "Input", "CaptureMode", "Output"));
+	else {
+		/* both directions unless the manifest says otherwise */
+		json_array_append_new(modes, json_pack("{s:s}", "CaptureMode",
+						       "Input"));
+		json_array_append_new(modes, json_pack("{s:s}", "CaptureMode",
+						       "Output"));
+	}
 	json_object_set_new(o, "CaptureOptions", modes);
 	return o;
 }
