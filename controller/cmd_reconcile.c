@@ -219,6 +219,7 @@ static int run(enum mode mode, const char *path, const char *rev, bool json,
 	eopt.state_dir = cfg->state_dir;
 	eopt.prune = true;
 	eopt.self_heal = true;
+	eopt.max_prune_percent = -1;
 	if (cfg->reconcile) {
 		if (cfg->reconcile->prune.set)
 			eopt.prune = cfg->reconcile->prune.v;

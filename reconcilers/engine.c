@@ -184,11 +184,18 @@ int engine_fetch_tags(struct engine *en, struct live *l, const char *marker,
 		buf_release(&key);
 		return 0;
 	}
-	buf_printf(&req, "{\"%s\": \"%s\"}",
-		   cloudwatch ? "ResourceARN" : "ResourceArn", l->arn);
+	engine_request(&req,
+		       json_pack("{s:s}",
+				 cloudwatch ? "ResourceARN" : "ResourceArn",
+				 l->arn));
 	rc = aws_json(en->aws, cloudwatch ? &aws_cloudwatch : &aws_sagemaker,
 		      cloudwatch ? "ListTagsForResource" : "ListTags", req.ptr,
 		      &out, e);
+	if (rc < 0 && engine_not_found(e)) {
+		/* deleted since it was listed: it is not there */
+		err_clear(e);
+		rc = ENGINE_GONE;
+	}
 	if (rc == 0) {
 		ans = engine_json_parse(out.ptr, out.len);
 		tags = json_object_get(ans, "Tags");
@@ -335,6 +342,147 @@ char *engine_with_tags(const struct desired_resource *r)
 	return s;
 }
 
+bool engine_not_found(const struct err *e)
+{
+	return !strcmp(e->aws_code, "ResourceNotFound") ||
+	       !strcmp(e->aws_code, "ResourceNotFoundException") ||
+	       (!strcmp(e->aws_code, "ValidationException") &&
+		strstr(e->msg, "Could not find"));
+}
+
+void engine_live_drop_last(struct engine *en)
+{
+	struct live *l = &en->live[--en->n_live];
+
+	free(l->name);
+	free(l->arn);
+	free(l->managed_by);
+	free(l->manifest);
+	free(l->revision);
+	json_decref(l->content);
+}
+
+/* The sagesync:managed-by tag of a resource as AWS says it now. */
+static int owner_now(struct engine *en, enum desired_kind kind, const char *arn,
+		     struct buf *owner, struct err *e)
+{
+	bool cloudwatch = kind == DESIRED_ALARM;
+	struct buf req = BUF_INIT, out = BUF_INIT;
+	json_t *ans, *t;
+	size_t i;
+	int rc;
+
+	buf_clear(owner);
+	engine_request(&req,
+		       json_pack("{s:s}",
+				 cloudwatch ? "ResourceARN" : "ResourceArn",
+				 arn));
+	rc = aws_json(en->aws, cloudwatch ? &aws_cloudwatch : &aws_sagemaker,
+		      cloudwatch ? "ListTagsForResource" : "ListTags", req.ptr,
+		      &out, e);
+	if (rc == 0) {
+		ans = engine_json_parse(out.ptr, out.len);
+		json_array_foreach(json_object_get(ans, "Tags"), i, t)
+		{
+			if (!strcmp(engine_json_str(t, "Key"),
+				    DESIRED_TAG_MANAGED_BY))
+				buf_puts(owner, engine_json_str(t, "Value"));
+		}
+		json_decref(ans);
+	}
+	buf_release(&req);
+	buf_release(&out);
+	return rc;
+}
+
+int engine_before_delete(struct engine *en, const struct change *ch,
+			 struct err *e)
+{
+	struct buf owner = BUF_INIT;
+	int rc;
+
+	if (ch->kind == DESIRED_SCALING)
+		return 0; /* no tags: its endpoint's owner decided */
+	rc = owner_now(en, ch->kind, ch->arn, &owner, e);
+	if (rc < 0 && engine_not_found(e)) {
+		err_clear(e);
+		rc = ENGINE_GONE;
+	} else if (rc == 0 && strcmp(buf_cstr(&owner), en->opt.controller)) {
+		rc = err_set(e, ERR_INVALID,
+			     "not deleted: it is no longer managed by this "
+			     "controller (managed-by is '%s')",
+			     buf_cstr(&owner));
+	}
+	buf_release(&owner);
+	return rc;
+}
+
+int engine_after_delete(struct engine *en, const struct change *ch, int rc,
+			struct err *e)
+{
+	struct buf key = BUF_INIT;
+
+	/* already gone (a retry of a delete that went through) is done */
+	if (rc < 0 && engine_not_found(e)) {
+		err_clear(e);
+		rc = 0;
+	}
+	if (rc == 0) {
+		engine_tags_key(&key, ch->kind, ch->name, ch->arn);
+		pthread_mutex_lock(&en->lock);
+		json_object_del(json_object_get(en->cache, "tags"), key.ptr);
+		pthread_mutex_unlock(&en->lock);
+	}
+	buf_release(&key);
+	return rc;
+}
+
+int engine_adopt(struct engine *en, const struct change *ch,
+		 const char *describe_op, const char *name_key,
+		 const char *arn_key, struct err *e)
+{
+	struct buf req = BUF_INIT, out = BUF_INIT, owner = BUF_INIT;
+	struct err why = *e, e2 = ERR_INIT;
+	json_t *d = NULL;
+	int rc = why.code;
+
+	if (strcmp(e->aws_code, "ValidationException") ||
+	    !strstr(e->msg, "already existing"))
+		return e->code;
+	engine_request(&req, json_pack("{s:s}", name_key, ch->name));
+	if (aws_json(en->aws, &aws_sagemaker, describe_op, req.ptr, &out,
+		     &e2) == 0) {
+		d = engine_json_parse(out.ptr, out.len);
+		if (owner_now(en, ch->kind, engine_json_str(d, arn_key), &owner,
+			      &e2) == 0 &&
+		    !strcmp(buf_cstr(&owner), en->opt.controller)) {
+			/* ours: an earlier attempt did create it */
+			engine_cache_tags(en, engine_json_str(d, arn_key), "",
+					  en->opt.controller,
+					  ch->want->manifest, en->opt.revision);
+			err_clear(e);
+			rc = 0;
+		}
+	}
+	if (rc < 0)
+		*e = why;
+	json_decref(d);
+	buf_release(&req);
+	buf_release(&out);
+	buf_release(&owner);
+	return rc;
+}
+
+void engine_request(struct buf *out, json_t *req)
+{
+	char *s = json_dumps(req, JSON_COMPACT);
+
+	buf_clear(out);
+	buf_puts(out, s ? s : "{}");
+	free(s);
+	json_decref(req);
+}
+
 int engine_call(struct engine *en, const struct aws_service *svc,
 		const char *op, const char *request, struct buf *out,
 		struct err *e)
@@ -349,10 +497,9 @@ int engine_tag_revision(struct engine *en, const struct aws_service *svc,
 	struct buf req = BUF_INIT, out = BUF_INIT;
 	int rc;
 
-	buf_printf(&req,
-		   "{\"%s\": \"%s\", \"Tags\": [{\"Key\": \"%s\", \"Value\": "
-		   "\"%s\"}]}",
-		   arn_key, arn, DESIRED_TAG_REVISION, en->opt.revision);
+	engine_request(&req, json_pack("{s:s, s:[{s:s, s:s}]}", arn_key, arn,
+				       "Tags", "Key", DESIRED_TAG_REVISION,
+				       "Value", en->opt.revision));
 	rc = aws_json(en->aws, svc, op, req.ptr, &out, e);
 	buf_release(&req);
 	buf_release(&out);
@@ -434,7 +581,8 @@ static int account_of(struct engine *en, struct err *e)
 static void check_prune(struct engine *en)
 {
 	json_t *owned = json_object(), *gone = json_object();
-	int pct = en->opt.max_prune_percent ? en->opt.max_prune_percent : 50;
+	int pct = en->opt.max_prune_percent < 0 ? 50 :
+						  en->opt.max_prune_percent;
 	size_t i, n_owned, n_gone;
 	struct buf msg = BUF_INIT;
 
@@ -470,6 +618,25 @@ static bool manifest_wanted(const struct engine *en, const char *manifest)
 	for (i = 0; i < en->want.n; i++)
 		if (!strcmp(en->want.items[i].manifest, manifest))
 			return true;
+	return false;
+}
+
+/*
+ * Whether an endpoint is being moved to config `name` by an update in
+ * progress. (The config an endpoint runs now may go once this plan has
+ * moved it; if the move is not applied, apply holds such deletes.)
+ */
+static bool config_pending(struct engine *en, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < en->n_live; i++) {
+		const struct live *l = &en->live[i];
+
+		if (l->kind == DESIRED_ENDPOINT &&
+		    !strcmp(engine_json_str(l->content, "pending"), name))
+			return true;
+	}
 	return false;
 }
 
@@ -519,6 +686,10 @@ static void diff_all(struct engine *en)
 		 * prune */
 		superseded = manifest_wanted(en, l->manifest);
 		if (!superseded && !en->opt.prune)
+			continue;
+		/* never the config an update in progress is moving to */
+		if (l->kind == DESIRED_ENDPOINT_CONFIG &&
+		    config_pending(en, l->name))
 			continue;
 		engine_plan_add(en, l->kind, CHANGE_DELETE, l->name,
 				l->manifest, l->arn, NULL, false,
@@ -629,11 +800,31 @@ static bool applies(const struct engine *en, const struct change *c)
 	return c->action != CHANGE_CONFLICT && (!c->drift || en->opt.self_heal);
 }
 
+/*
+ * Whether a planned change of endpoint `name` (NULL: of any endpoint) is
+ * left unapplied: drift without selfHeal, or a conflict.
+ */
+static bool unapplied_endpoint(const struct engine *en, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < en->plan.n; i++) {
+		const struct change *c = &en->plan.items[i];
+
+		if (c->kind == DESIRED_ENDPOINT && !applies(en, c) &&
+		    (!name || !strcmp(c->name, name)))
+			return true;
+	}
+	return false;
+}
+
 /* the changes of one kind, shared by the workers that apply them */
 struct batch {
 	struct engine *en;
 	enum desired_kind kind;
 	bool deletes;
+	/* an endpoint was left on an old config: keep what it may use */
+	bool hold_superseded;
 	pthread_mutex_t lock;
 	size_t next; /* the next plan item to look at */
 	int rc; /* the first failure; the rest of the batch stops */
@@ -649,6 +840,8 @@ static struct change *batch_take(struct batch *b)
 		struct change *x = &b->en->plan.items[b->next++];
 
 		if (x->kind == b->kind && applies(b->en, x) &&
+		    !(b->hold_superseded && x->action == CHANGE_DELETE &&
+		      !x->prune) &&
 		    (x->action == CHANGE_DELETE) == b->deletes) {
 			c = x;
 			break;
@@ -698,6 +891,7 @@ static int apply_kind(struct engine *en, enum desired_kind kind, bool deletes,
 	b.en = en;
 	b.kind = kind;
 	b.deletes = deletes;
+	b.hold_superseded = unapplied_endpoint(en, NULL);
 	pthread_mutex_init(&b.lock, NULL);
 	if (n > sizeof(threads) / sizeof(threads[0]))
 		n = sizeof(threads) / sizeof(threads[0]);
@@ -768,13 +962,16 @@ static int wait_endpoints(struct engine *en, struct err *e)
 			continue;
 		w = engine_json_parse(c->request, strlen(c->request));
 		need = engine_json_str(w, "EndpointConfigName");
-		if (!changed(en, DESIRED_ENDPOINT, c->name) &&
-		    known_healthy(en, c->name, need)) {
+		/* untouched and seen healthy, or left as it is on purpose */
+		if ((!changed(en, DESIRED_ENDPOINT, c->name) &&
+		     known_healthy(en, c->name, need)) ||
+		    unapplied_endpoint(en, c->name)) {
 			json_decref(w);
 			continue;
 		}
 		buf_clear(&req);
-		buf_printf(&req, "{\"EndpointName\": \"%s\"}", c->name);
+		engine_request(&req,
+			       json_pack("{s:s}", "EndpointName", c->name));
 		for (;;) {
 			json_t *d;
 			const char *status, *config;

@@ -62,7 +62,7 @@ struct engine_options {
 	bool prune;
 	bool self_heal;
 	bool allow_mass_prune;
-	int max_prune_percent; /* 0: 50 */
+	int max_prune_percent; /* negative: 50 (0 allows no prune at all) */
 	long wait_seconds; /* for endpoints to settle; 0: 3600 */
 	long poll_ms; /* between DescribeEndpoint calls; 0: 10000 */
 	int concurrency; /* changes of one kind applied at once; 0: 8 */

@@ -33,6 +33,10 @@ static int observe_alarms(struct engine *en, struct err *e)
 				    engine_json_str(it, "AlarmArn"));
 		l->content = json_incref(it);
 		rc = engine_fetch_tags(en, l, marker, e);
+		if (rc == ENGINE_GONE) {
+			engine_live_drop_last(en);
+			rc = 0;
+		}
 	}
 	json_decref(items);
 	return rc;
@@ -75,9 +79,15 @@ static int apply_alarm(struct engine *en, struct change *ch, struct err *e)
 	int rc;
 
 	if (ch->action == CHANGE_DELETE) {
-		buf_printf(&req, "{\"AlarmNames\": [\"%s\"]}", ch->name);
-		rc = engine_call(en, &aws_cloudwatch, "DeleteAlarms", req.ptr,
-				 &out, e);
+		if ((rc = engine_before_delete(en, ch, e)) != 0) {
+			rc = rc == ENGINE_GONE ? 0 : rc;
+		} else {
+			engine_request(&req, json_pack("{s:[s]}", "AlarmNames",
+						       ch->name));
+			rc = engine_call(en, &aws_cloudwatch, "DeleteAlarms",
+					 req.ptr, &out, e);
+			rc = engine_after_delete(en, ch, rc, e);
+		}
 	} else {
 		body = engine_with_tags(ch->want);
 		rc = engine_call(en, &aws_cloudwatch, "PutMetricAlarm", body,

@@ -34,6 +34,11 @@ static int observe_endpoints(struct engine *en, struct err *e)
 				    engine_json_str(it, "EndpointArn"));
 		if ((rc = engine_fetch_tags(en, l, marker, e)) < 0)
 			break;
+		if (rc == ENGINE_GONE) {
+			engine_live_drop_last(en);
+			rc = 0;
+			continue;
+		}
 		if (!l->owned &&
 		    !desired_find(&en->want, DESIRED_ENDPOINT, name))
 			continue;
@@ -44,18 +49,33 @@ static int observe_endpoints(struct engine *en, struct err *e)
 			continue;
 		}
 		buf_clear(&req);
-		buf_printf(&req, "{\"EndpointName\": \"%s\"}", name);
+		engine_request(&req, json_pack("{s:s}", "EndpointName", name));
 		if ((rc = aws_json(en->aws, &aws_sagemaker, "DescribeEndpoint",
-				   req.ptr, &out, e)) < 0)
-			break;
+				   req.ptr, &out, e)) < 0) {
+			if (!engine_not_found(e))
+				break;
+			err_clear(e);
+			engine_live_drop_last(en);
+			rc = 0;
+			continue;
+		}
 		{
 			json_t *d = engine_json_parse(out.ptr, out.len);
 
+			/* "pending": the config an update in progress goes to
+			 */
 			l->content = json_pack(
-				"{s:s, s:s, s:s, s:s}", "t", marker, "config",
+				"{s:s, s:s, s:s, s:s, s:s}", "t", marker,
+				"config",
 				engine_json_str(d, "EndpointConfigName"),
 				"status", engine_json_str(d, "EndpointStatus"),
-				"reason", engine_json_str(d, "FailureReason"));
+				"reason", engine_json_str(d, "FailureReason"),
+				"pending",
+				engine_json_str(
+					json_object_get(d,
+							"PendingDeploymentSum"
+							"mary"),
+					"EndpointConfigName"));
 			json_object_set(known, name, l->content);
 			json_decref(d);
 		}
@@ -73,8 +93,17 @@ static void diff_endpoint(struct engine *en,
 	json_t *w = engine_json_parse(want->request, strlen(want->request));
 	const char *have = engine_json_str(live->content, "config");
 	const char *need = engine_json_str(w, "EndpointConfigName");
+	const char *status = engine_json_str(live->content, "status");
 	struct buf d = BUF_INIT;
 
+	/* already on its way there (an apply interrupted mid-deploy): the
+	 * wait picks it up, there is nothing to start */
+	if ((!strcmp(status, "Updating") || !strcmp(status, "Creating")) &&
+	    (!strcmp(have, need) ||
+	     !strcmp(engine_json_str(live->content, "pending"), need))) {
+		json_decref(w);
+		return;
+	}
 	if (strcmp(have, need)) {
 		buf_printf(&d, "EndpointConfigName: %s -> %s", have, need);
 		engine_plan_add(en, DESIRED_ENDPOINT, CHANGE_UPDATE, want->name,
@@ -129,8 +158,8 @@ static int retain_properties(struct engine *en, const struct change *ch,
 	json_object_set_new(w, "RetainAllVariantProperties", json_true());
 	if (!l || !cfg)
 		goto out;
-	buf_printf(&req, "{\"EndpointConfigName\": \"%s\"}",
-		   engine_json_str(l->content, "config"));
+	engine_request(&req, json_pack("{s:s}", "EndpointConfigName",
+				       engine_json_str(l->content, "config")));
 	if ((rc = engine_call(en, &aws_sagemaker, "DescribeEndpointConfig",
 			      req.ptr, &out, e)) < 0)
 		goto out;
@@ -177,10 +206,17 @@ static int apply_endpoint(struct engine *en, struct change *ch, struct err *e)
 	char *body;
 	int rc;
 
+	if (ch->action == CHANGE_DELETE &&
+	    (rc = engine_before_delete(en, ch, e)) != 0) {
+		rc = rc == ENGINE_GONE ? 0 : rc;
+		goto out;
+	}
 	if (ch->action == CHANGE_DELETE) {
-		buf_printf(&req, "{\"EndpointName\": \"%s\"}", ch->name);
+		engine_request(&req,
+			       json_pack("{s:s}", "EndpointName", ch->name));
 		rc = engine_call(en, &aws_sagemaker, "DeleteEndpoint", req.ptr,
 				 &out, e);
+		rc = engine_after_delete(en, ch, rc, e);
 		goto out;
 	}
 	w = engine_json_parse(ch->want->request, strlen(ch->want->request));
@@ -194,6 +230,9 @@ static int apply_endpoint(struct engine *en, struct change *ch, struct err *e)
 		body = json_dumps(w, JSON_COMPACT);
 		rc = engine_call(en, &aws_sagemaker, "CreateEndpoint", body,
 				 &out, e);
+		if (rc < 0)
+			rc = engine_adopt(en, ch, "DescribeEndpoint",
+					  "EndpointName", "EndpointArn", e);
 	} else {
 		/* keep what autoscaling set, except what Git changed */
 		if ((rc = retain_properties(en, ch, w, e)) < 0) {

@@ -23,13 +23,17 @@ static bool hashed(const char *name)
 	return true;
 }
 
-/* Models and endpoint configs: immutable, so their tags never go stale. */
+/*
+ * Models and endpoint configs: immutable, so their tags are read once per
+ * creation (CreationTime is the change marker).
+ */
 static int observe_immutable(struct engine *en, enum desired_kind kind,
 			     const char *op, const char *list_key,
 			     const char *name_key, const char *arn_key,
 			     struct err *e)
 {
 	json_t *items = NULL, *it;
+	char marker[64];
 	size_t i;
 	int rc;
 
@@ -44,9 +48,16 @@ static int observe_immutable(struct engine *en, enum desired_kind kind,
 			break;
 		if (!desired_find(&en->want, kind, name) && !hashed(name))
 			continue;
+		/* immutable, but a name can be deleted and made again */
+		engine_marker(json_object_get(it, "CreationTime"), marker,
+			      sizeof(marker));
 		l = engine_live_add(en, kind, name,
 				    engine_json_str(it, arn_key));
-		rc = engine_fetch_tags(en, l, "", e);
+		rc = engine_fetch_tags(en, l, marker, e);
+		if (rc == ENGINE_GONE) {
+			engine_live_drop_last(en);
+			rc = 0;
+		}
 	}
 	json_decref(items);
 	return rc;
@@ -82,15 +93,21 @@ static int apply_model(struct engine *en, struct change *ch, struct err *e)
 	int rc;
 
 	if (ch->action == CHANGE_DELETE) {
-		buf_printf(&req, "{\"%s\": \"%s\"}",
-			   ch->kind == DESIRED_MODEL ? "ModelName" :
+		if ((rc = engine_before_delete(en, ch, e)) != 0) {
+			rc = rc == ENGINE_GONE ? 0 : rc;
+			goto out;
+		}
+		engine_request(&req, json_pack("{s:s}",
+					       ch->kind == DESIRED_MODEL ?
+						       "ModelName" :
 						       "EndpointConfigName",
-			   ch->name);
+					       ch->name));
 		rc = engine_call(en, &aws_sagemaker,
 				 ch->kind == DESIRED_MODEL ?
 					 "DeleteModel" :
 					 "DeleteEndpointConfig",
 				 req.ptr, &out, e);
+		rc = engine_after_delete(en, ch, rc, e);
 		goto out;
 	}
 	body = engine_with_tags(ch->want);
@@ -98,6 +115,13 @@ static int apply_model(struct engine *en, struct change *ch, struct err *e)
 			 ch->kind == DESIRED_MODEL ? "CreateModel" :
 						     "CreateEndpointConfig",
 			 body, &out, e);
+	if (rc < 0)
+		rc = ch->kind == DESIRED_MODEL ?
+			     engine_adopt(en, ch, "DescribeModel", "ModelName",
+					  "ModelArn", e) :
+			     engine_adopt(en, ch, "DescribeEndpointConfig",
+					  "EndpointConfigName",
+					  "EndpointConfigArn", e);
 	free(body);
 	if (rc == 0) {
 		/* the tags are ours: no need to read them back next time */

@@ -23,7 +23,8 @@ static int observe_packages(struct engine *en, struct err *e)
 		if (r->kind != DESIRED_MODEL_PACKAGE)
 			continue;
 		buf_clear(&req);
-		buf_printf(&req, "{\"ModelPackageName\": \"%s\"}", r->name);
+		engine_request(&req,
+			       json_pack("{s:s}", "ModelPackageName", r->name));
 		if (aws_json(en->aws, &aws_sagemaker, "DescribeModelPackage",
 			     req.ptr, &out, &miss) < 0) {
 			/* not registered (yet): the plan says so */

@@ -109,11 +109,12 @@ static int apply_scaling(struct engine *en, struct change *ch, struct err *e)
 	int rc;
 
 	if (ch->action == CHANGE_DELETE) {
-		buf_printf(&req,
-			   "{\"ServiceNamespace\": \"sagemaker\", "
-			   "\"ResourceId\": \"%s\", \"ScalableDimension\": "
-			   "\"sagemaker:variant:DesiredInstanceCount\"}",
-			   ch->name);
+		engine_request(&req,
+			       json_pack("{s:s, s:s, s:s}", "ServiceNamespace",
+					 "sagemaker", "ResourceId", ch->name,
+					 "ScalableDimension",
+					 "sagemaker:variant:"
+					 "DesiredInstanceCount"));
 		rc = engine_call(en, &aws_autoscaling,
 				 "DeregisterScalableTarget", req.ptr, &out, e);
 	} else if ((rc = engine_call(en, &aws_autoscaling,

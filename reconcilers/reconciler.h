@@ -99,6 +99,34 @@ void engine_compare(struct buf *d, json_t *live, json_t *want,
 		    const char *const *fields);
 /* whether Git left this resource as it was when last applied here */
 bool engine_is_drift(struct engine *en, const struct desired_resource *w);
+/* engine_fetch_tags: the resource was deleted since it was listed */
+#define ENGINE_GONE 1
+
+/* an AWS error that says the named resource does not exist */
+bool engine_not_found(const struct err *e);
+/* forgets the live resource added last (it turned out to be gone) */
+void engine_live_drop_last(struct engine *en);
+
+/*
+ * Deletes: before, checks with AWS (not the cache) that the resource is
+ * still ours (ENGINE_GONE if it is already gone); after, a "not found"
+ * is success and the cache forgets the resource.
+ */
+int engine_before_delete(struct engine *en, const struct change *ch,
+			 struct err *e);
+int engine_after_delete(struct engine *en, const struct change *ch, int rc,
+			struct err *e);
+/*
+ * A create that failed as "already existing" (a retry after a lost answer,
+ * an interrupted apply): success if the resource found there is ours.
+ */
+int engine_adopt(struct engine *en, const struct change *ch,
+		 const char *describe_op, const char *name_key,
+		 const char *arn_key, struct err *e);
+
+/* a request's JSON text into `out`, from `req` (whose reference it
+ * takes): names and ARNs are escaped, never formatted into JSON by hand */
+void engine_request(struct buf *out, json_t *req);
 /* the desired request with its Tags (caller frees), a call, and setting
  * the sagesync:revision tag of a resource updated in place */
 char *engine_with_tags(const struct desired_resource *r);

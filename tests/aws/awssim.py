@@ -476,8 +476,8 @@ class Faults:
     def add(self, rule: dict[str, Any]) -> None:
         if not isinstance(rule.get("operation"), str):
             raise ValueError('"operation" (a name, Service.Operation, or "*") is required')
-        if not any(k in rule for k in ("error", "latencyMs", "drop")):
-            raise ValueError('a fault needs "error", "latencyMs" or "drop"')
+        if not any(k in rule for k in ("error", "latencyMs", "drop", "dropAfter")):
+            raise ValueError('a fault needs "error", "latencyMs", "drop" or "dropAfter"')
         rule.setdefault("count", 1)
         with self.lock:
             self.rules.append(rule)
@@ -612,6 +612,21 @@ class SimApp:
                 raise ConnectionAbortedError("dropped by /_sim/faults")
             if rule.get("error"):
                 return _error_response(start_response, service, rule)
+            if rule.get("dropAfter"):
+                # the request is done, the answer is lost: what a client
+                # sees when a connection breaks after the server acted
+                chunks = self.app(environ, lambda *a, **k: (lambda d: None))
+                for _ in chunks:
+                    pass
+                if hasattr(chunks, "close"):
+                    chunks.close()
+                sock = environ.get("werkzeug.socket")
+                if sock is not None:
+                    try:
+                        sock.shutdown(socket.SHUT_RDWR)
+                    except OSError:
+                        pass
+                raise ConnectionAbortedError("answer dropped by /_sim/faults")
         if not (environ.get("HTTP_X_AMZ_TARGET") and "json" in environ.get("CONTENT_TYPE", "")):
             return self.app(environ, start_response)
         # moto answers auth failures in XML even on JSON services, which

@@ -100,6 +100,16 @@ equals "endpoint on the new config" "InService" "$(aws sagemaker describe-endpoi
 	--endpoint-name churn-prod --query EndpointStatus --output text)"
 equals "the update kept autoscaling's count" 3 "$(count challenger)"
 
+# --- a delete whose answer is lost: the retry finds it done ---------------
+sed -i 's/sagemaker-xgboost:1.7-2/sagemaker-xgboost:1.7-3/' "$repo/models.yaml"
+sim POST /_sim/reset >/dev/null
+sim POST /_sim/faults '{"operation": "DeleteModel", "dropAfter": true, "count": 1}' >/dev/null
+sagesync apply --once
+equals "lost delete answer" 0 "$rc"
+equals "delete retried once" 2 "$(calls 'DeleteModel$')"
+equals "one challenger model left" 1 "$(aws sagemaker list-models --output text \
+	--query 'length(Models[?starts_with(ModelName, `churn-challenger`)])')"
+
 # --- Git changes an instance count: that one applies ----------------------
 sed -i '0,/instanceCount: 2/s//instanceCount: 3/' "$repo/endpoint.yaml"
 sagesync apply --once
@@ -147,6 +157,32 @@ equals "heal" 0 "$rc"
 equals "healed" "7.0" "$(aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
 	--query 'MetricAlarms[0].Threshold' --output text)"
 
+# --- an endpoint pointed elsewhere by hand: drift, report-only waits for no one
+model=$(aws sagemaker list-models --query 'Models[?starts_with(ModelName, `churn-v7`)].ModelName | [0]' --output text)
+aws sagemaker create-endpoint-config --endpoint-config-name manual-cfg --production-variants \
+	"VariantName=current,ModelName=$model,InstanceType=ml.m5.large,InitialInstanceCount=2" >/dev/null
+aws sagemaker update-endpoint --endpoint-name churn-prod --endpoint-config-name manual-cfg >/dev/null
+sed -i 's/selfHeal: true/selfHeal: false/' "$tmp/config.yaml"
+sagesync apply --once
+equals "endpoint drift, report only" 0 "$rc"
+contains "endpoint drift shown" "drift: EndpointConfigName: manual-cfg -> churn-prod-"
+equals "left on the manual config" "manual-cfg" "$(aws sagemaker describe-endpoint \
+	--endpoint-name churn-prod --query EndpointConfigName --output text)"
+sed -i 's/selfHeal: false/selfHeal: true/' "$tmp/config.yaml"
+sagesync apply --once
+equals "endpoint healed" 0 "$rc"
+case "$(aws sagemaker describe-endpoint --endpoint-name churn-prod --query EndpointConfigName --output text)" in
+churn-prod-???????) ok ;;
+*) bad "endpoint not back on its Git config" ;;
+esac
+
+# --- someone else's alarm with quotes and a backslash in its name ----------
+aws cloudwatch put-metric-alarm --alarm-name 'ops "disk" C:\' --namespace Ops \
+	--metric-name Disk --statistic Sum --period 60 --evaluation-periods 1 \
+	--threshold 1 --comparison-operator GreaterThanThreshold
+sagesync plan
+equals "a foreign alarm with quotes is observed fine" 0 "$rc"
+
 # --- a same-named alarm we do not own: conflict, untouched -------------------
 aws cloudwatch put-metric-alarm --alarm-name churn-prod-errors --namespace AWS/SageMaker \
 	--metric-name Invocation4XXErrors --statistic Sum --period 60 \
@@ -179,6 +215,12 @@ docs = open(p).read().split("\n---\n")
 open(p, "w").write("\n---\n".join(d for d in docs if "churn-prod-latency" not in d and "churn-prod-errors" not in d))
 PY
 sed -i 's/healthAlarms: \[churn-prod-5xx, churn-prod-latency\]/healthAlarms: [churn-prod-5xx]/' "$repo/endpoint.yaml"
+# maxPrunePercent 0: no prune at all without --allow-mass-prune
+sed -i 's/selfHeal: true}/selfHeal: true, maxPrunePercent: 0}/' "$tmp/config.yaml"
+sagesync apply --once
+equals "maxPrunePercent 0 refuses" 1 "$rc"
+contains "refused at 0%" "the limit is 0%"
+sed -i 's/, maxPrunePercent: 0}/}/' "$tmp/config.yaml"
 sagesync apply --once
 equals "prune" 0 "$rc"
 contains "prune planned" "- Alarm          churn-prod-latency"

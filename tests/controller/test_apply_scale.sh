@@ -2,8 +2,8 @@
 # sagesync apply --once at scale against the local AWS: 100 endpoints
 # (each with a model, autoscaling and an alarm) deploy, and a no-op
 # re-apply makes at most 12 calls in all; then 50 endpoints deploy through
-# injected throttling, 5xx answers and a dropped connection, and nothing
-# is created twice. Usage: test_apply_scale.sh SAGESYNC SOURCE_DIR
+# injected throttling, 5xx answers, dropped connections and lost answers
+# (a create that went through, retried), and nothing is created twice. Usage: test_apply_scale.sh SAGESYNC SOURCE_DIR
 set -u
 bin=$1
 src=$2
@@ -89,6 +89,8 @@ for f in \
 	'{"operation": "CreateModel", "error": "ThrottlingException", "count": 2}' \
 	'{"operation": "CreateEndpointConfig", "error": "InternalFailure", "status": 500, "count": 2}' \
 	'{"operation": "CreateEndpoint", "drop": true, "count": 1}' \
+	'{"operation": "CreateModel", "dropAfter": true, "count": 1}' \
+	'{"operation": "CreateEndpointConfig", "dropAfter": true, "count": 1}' \
 	'{"operation": "PutMetricAlarm", "error": "Throttling", "count": 2}' \
 	'{"operation": "RegisterScalableTarget", "error": "ServiceUnavailable", "status": 503, "count": 2}' \
 	'{"operation": "DescribeEndpoint", "error": "ThrottlingException", "count": 2}' \
