@@ -144,7 +144,13 @@ static int load_source(struct manifest_set **set, char revision[41],
 	revision[0] = '\0';
 	if (!strncmp(url, "file://", 7))
 		url += 7;
-	if (!gitsrc_is_repository(url)) {
+	if ((rc = gitsrc_is_repository(url, &e)) < 0) {
+		fprintf(stderr, "sagesync: source: %s\n", e.msg);
+		rc = -1;
+		goto out;
+	}
+	if (!rc) {
+		rc = -1;
 		if (rev) {
 			fprintf(stderr,
 				"sagesync: --revision needs a Git repository; "
@@ -156,6 +162,7 @@ static int load_source(struct manifest_set **set, char revision[41],
 			rc = manifest_load(set, dir.ptr, NULL, diags);
 		goto out;
 	}
+	rc = -1;
 	ref = rev		  ? rev :
 	      cfg->source->commit ? cfg->source->commit :
 	      cfg->source->tag	  ? cfg->source->tag :

@@ -38,16 +38,37 @@ static int git_fail(struct err *e, const char *what)
 		       g && g->message ? g->message : "unknown error");
 }
 
-bool gitsrc_is_repository(const char *path)
+int gitsrc_is_repository(const char *path, struct err *e)
 {
 	git_repository *r = NULL;
-	bool yes;
+	struct buf dotgit = BUF_INIT;
+	struct stat st;
+	int rc;
 
 	pthread_once(&once, init);
-	yes = git_repository_open_ext(&r, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
-				      NULL) == 0;
+	rc = git_repository_open_ext(&r, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				     NULL);
 	git_repository_free(r);
-	return yes;
+	if (rc == 0)
+		return 1;
+	buf_printf(&dotgit, "%s/.git", path);
+	/* not a repository at all, unless it plainly has a .git */
+	if (rc == GIT_ENOTFOUND && stat(dotgit.ptr, &st) < 0) {
+		buf_release(&dotgit);
+		return 0;
+	}
+	buf_release(&dotgit);
+	/* libgit2 1.5 says only "config value 'safe.directory' was not found"
+	 */
+	if (rc == GIT_EOWNER ||
+	    (git_error_last() && git_error_last()->message &&
+	     strstr(git_error_last()->message, "safe.directory")))
+		return err_set(e, ERR_IO,
+			       "'%s' is a Git repository owned by another "
+			       "user, which Git refuses to read (see Git's "
+			       "safe.directory)",
+			       path);
+	return git_fail(e, path);
 }
 
 struct walk {

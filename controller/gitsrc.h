@@ -15,8 +15,12 @@
 
 #include "err.h"
 
-/* Whether `path` is inside a Git repository. */
-bool gitsrc_is_repository(const char *path);
+/*
+ * Whether `path` is a Git repository: 1 yes, 0 no (not found), negative
+ * when it is one libgit2 cannot open (ownership, corruption): that is an
+ * error, never a reason to read it as a plain directory.
+ */
+int gitsrc_is_repository(const char *path, struct err *e);
 
 /*
  * Resolves `rev` (a branch, tag, commit or any revision expression;

@@ -265,15 +265,20 @@ void engine_compare(struct buf *d, json_t *live, json_t *want,
 		json_t *b = json_object_get(want, fields[i]);
 		char *sa, *sb;
 
-		if (!b || (a && json_equal(a, b)))
+		/* a field Git leaves out must be unset (or empty) live too */
+		if (!b && (!a || json_is_null(a) ||
+			   (json_is_string(a) && !*json_string_value(a)) ||
+			   (json_is_array(a) && !json_array_size(a))))
 			continue;
-		if (a && json_is_number(a) && json_is_number(b) &&
+		if (a && b && json_equal(a, b))
+			continue;
+		if (a && b && json_is_number(a) && json_is_number(b) &&
 		    json_number_value(a) == json_number_value(b))
 			continue;
 		sa = a ? json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
-		sb = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
+		sb = b ? json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
 		buf_printf(d, "%s%s: %s -> %s", d->len ? "; " : "", fields[i],
-			   sa ? sa : "(unset)", sb);
+			   sa ? sa : "(unset)", sb ? sb : "(unset)");
 		free(sa);
 		free(sb);
 	}

@@ -63,7 +63,20 @@ static void diff_alarm(struct engine *en, const struct desired_resource *want,
 	json_t *w = engine_json_parse(want->request, strlen(want->request));
 	struct buf d = BUF_INIT;
 
-	engine_compare(&d, live->content, w, fields);
+	/* what CloudWatch may report for what Git leaves to its defaults
+	 * counts as unset */
+	json_t *have = json_deep_copy(live->content);
+
+	if (!json_object_get(w, "TreatMissingData") &&
+	    !strcmp(engine_json_str(have, "TreatMissingData"), "missing"))
+		json_object_del(have, "TreatMissingData");
+	if (!json_object_get(w, "DatapointsToAlarm") &&
+	    json_integer_value(json_object_get(have, "DatapointsToAlarm")) ==
+		    json_integer_value(
+			    json_object_get(have, "EvaluationPeriods")))
+		json_object_del(have, "DatapointsToAlarm");
+	engine_compare(&d, have, w, fields);
+	json_decref(have);
 	if (d.len)
 		engine_plan_add(en, DESIRED_ALARM, CHANGE_UPDATE, want->name,
 				want->manifest, live->arn, want,

@@ -8,6 +8,8 @@
 #include "mem.h"
 #include "reconciler.h"
 
+#define SCALABLE_DIMENSION "sagemaker:variant:DesiredInstanceCount"
+
 static const char *endpoint_of(const char *resource_id, char *out, size_t size)
 {
 	const char *p = resource_id + strlen("endpoint/");
@@ -38,9 +40,13 @@ static int observe_scaling(struct engine *en, struct err *e)
 	{
 		const char *id = engine_json_str(it, "ResourceId");
 		char endpoint[128];
+		struct buf policy = BUF_INIT;
 		struct live *l, *ep;
 
-		if (rc < 0 || strncmp(id, "endpoint/", 9))
+		/* ours are instance-count targets on endpoint variants */
+		if (rc < 0 || strncmp(id, "endpoint/", 9) ||
+		    strcmp(engine_json_str(it, "ScalableDimension"),
+			   SCALABLE_DIMENSION))
 			continue;
 		l = engine_live_add(en, DESIRED_SCALING, id,
 				    engine_json_str(it, "ScalableTargetARN"));
@@ -58,10 +64,23 @@ static int observe_scaling(struct engine *en, struct err *e)
 			l->manifest = mem_strdup(ep->manifest);
 		}
 		l->content = json_pack("{s:O, s:n}", "target", it, "policy");
-		json_array_foreach(
-			policies, j,
-			p) if (!strcmp(engine_json_str(p, "ResourceId"), id))
-			json_object_set(l->content, "policy", p);
+		/* the policy the controller names; others are not its own */
+		buf_printf(&policy, "sagesync-%s-%s",
+			   endpoint_of(id, endpoint, sizeof(endpoint)),
+			   strstr(id, "/variant/") ?
+				   strstr(id, "/variant/") +
+					   strlen("/variant/") :
+				   "");
+		json_array_foreach(policies, j, p)
+		{
+			if (!strcmp(engine_json_str(p, "ResourceId"), id) &&
+			    !strcmp(engine_json_str(p, "PolicyName"),
+				    policy.ptr) &&
+			    !strcmp(engine_json_str(p, "ScalableDimension"),
+				    SCALABLE_DIMENSION))
+				json_object_set(l->content, "policy", p);
+		}
+		buf_release(&policy);
 	}
 	json_decref(targets);
 	json_decref(policies);

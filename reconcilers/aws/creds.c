@@ -6,6 +6,7 @@
  */
 #include "creds.h"
 
+#include <curl/curl.h>
 #include <jansson.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -520,22 +521,47 @@ static int http_get(struct buf *out, const char *method, const char *url,
 	return rc;
 }
 
-/* FULL_URI must not send the token to an arbitrary plain-HTTP host */
+/*
+ * FULL_URI must not send the token to an arbitrary plain-HTTP host: https,
+ * or http to exactly a loopback or container-agent address, no user part.
+ */
 static bool container_host_ok(const char *url)
 {
 	static const char *const allowed[] = {
-		"http://127.",		 "http://localhost",
-		"http://[::1]",		 "http://169.254.170.2",
-		"http://169.254.170.23", "http://[fd00:ec2::23]",
+		"localhost",	  "::1",
+		"[::1]",	  "169.254.170.2",
+		"169.254.170.23", "fd00:ec2::23",
+		"[fd00:ec2::23]",
 	};
+	char *scheme = NULL, *host = NULL, *user = NULL;
+	CURLU *u = curl_url();
+	bool ok = false;
 	size_t i;
 
-	if (!strncmp(url, "https://", 8))
-		return true;
+	if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		goto out;
+	if (curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK)
+		goto out; /* "http://127.0.0.1@elsewhere/" */
+	if (!strcmp(scheme, "https")) {
+		ok = true;
+		goto out;
+	}
+	if (strcmp(scheme, "http"))
+		goto out;
+	if (!strncmp(host, "127.", 4) &&
+	    strspn(host, "0123456789.") == strlen(host))
+		ok = true;
 	for (i = 0; i < sizeof(allowed) / sizeof(allowed[0]); i++)
-		if (!strncmp(url, allowed[i], strlen(allowed[i])))
-			return true;
-	return false;
+		if (!strcmp(host, allowed[i]))
+			ok = true;
+out:
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 static int from_ecs(struct creds_provider *p, struct creds *out, struct err *e)

@@ -126,6 +126,18 @@ equals "threshold writes" "1 1 2" "$(calls 'PutMetricAlarm$') $(calls 'TagResour
 equals "threshold applied" "7.0" "$(aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
 	--query 'MetricAlarms[0].Threshold' --output text)"
 
+# --- a field removed from Git is removed in AWS too ------------------------
+sed -i '/datapointsToAlarm: 2/d' "$repo/alarms.yaml"
+sagesync plan
+equals "removed field planned" 2 "$rc"
+contains "removed field shown" "DatapointsToAlarm: 2 -> (unset)"
+sagesync apply --once
+equals "removed field applied" 0 "$rc"
+equals "removed in AWS" "None" "$(aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
+	--query 'MetricAlarms[0].DatapointsToAlarm' --output text)"
+sagesync plan
+equals "and then nothing to do" 0 "$rc"
+
 # --- autoscaling limits: registered again, nothing else --------------------
 sed -i 's/max: 6$/max: 8/' "$repo/endpoint.yaml"
 sim POST /_sim/reset >/dev/null
@@ -138,7 +150,7 @@ equals "max applied" "8" "$(aws application-autoscaling describe-scalable-target
 # --- drift: changed behind our back, shown and healed ----------------------
 aws cloudwatch put-metric-alarm --alarm-name churn-prod-5xx --namespace AWS/SageMaker \
 	--metric-name Invocation5XXErrors --statistic Sum --period 60 \
-	--evaluation-periods 3 --datapoints-to-alarm 2 --threshold 99 \
+	--evaluation-periods 3 --threshold 99 \
 	--comparison-operator GreaterThanOrEqualToThreshold --treat-missing-data notBreaching \
 	--dimensions Name=EndpointName,Value=churn-prod Name=VariantName,Value=current
 sagesync plan

@@ -80,4 +80,14 @@ sagesync plan
 equals "link refused" 1 "$rc"
 contains "link named" "secret.yaml: error: is a symbolic link"
 
+# a repository Git will not open is an error, never a plain directory
+if [ "$(id -u)" -eq 0 ]; then
+	cp -r "$repo" "$tmp/foreign"
+	chown -R nobody "$tmp/foreign"
+	sed "s|file://$repo|$tmp/foreign|" "$tmp/config.yaml" >"$tmp/foreign.yaml"
+	"$bin" plan --config "$tmp/foreign.yaml" >"$tmp/out" 2>&1
+	equals "foreign repository refused" 1 "$?"
+	contains "foreign repository named" "owned by another user"
+fi
+
 finish

@@ -415,14 +415,23 @@ static void test_creds__container_with_token_file(void **state)
 
 static void test_creds__container_refuses_remote_plain_http(void **state)
 {
+	static const char *const urls[] = {
+		"http://198.51.100.7/creds",
+		"http://127.0.0.1@198.51.100.7/creds",
+		"http://localhost.example.com/creds",
+		"http://169.254.170.200/creds",
+		"http://127.0.0.1.example.com/creds",
+	};
 	struct aws_client *c;
+	size_t i;
 
 	(void)state;
-	setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI",
-	       "http://198.51.100.7/creds", 1);
-	c = client(NULL);
-	get_fails(c, "must be https or a loopback");
-	aws_client_free(c);
+	for (i = 0; i < sizeof(urls) / sizeof(urls[0]); i++) {
+		setenv("AWS_CONTAINER_CREDENTIALS_FULL_URI", urls[i], 1);
+		c = client(NULL);
+		get_fails(c, "must be https or a loopback");
+		aws_client_free(c);
+	}
 }
 
 static void test_creds__instance_metadata_v2(void **state)
