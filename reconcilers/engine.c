@@ -400,7 +400,7 @@ static int owner_now(struct engine *en, enum desired_kind kind, const char *arn,
 	return rc;
 }
 
-int engine_before_delete(struct engine *en, const struct change *ch,
+static int before_delete(struct engine *en, const struct change *ch,
 			 struct err *e)
 {
 	struct buf owner = BUF_INIT;
@@ -422,7 +422,7 @@ int engine_before_delete(struct engine *en, const struct change *ch,
 	return rc;
 }
 
-int engine_after_delete(struct engine *en, const struct change *ch, int rc,
+static int after_delete(struct engine *en, const struct change *ch, int rc,
 			struct err *e)
 {
 	struct buf key = BUF_INIT;
@@ -439,6 +439,27 @@ int engine_after_delete(struct engine *en, const struct change *ch, int rc,
 		pthread_mutex_unlock(&en->lock);
 	}
 	buf_release(&key);
+	return rc;
+}
+
+int engine_delete(struct engine *en, const struct change *ch,
+		  const struct aws_service *svc, const char *op, json_t *req,
+		  struct err *e)
+{
+	struct buf body = BUF_INIT, out = BUF_INIT;
+	int rc = before_delete(en, ch, e);
+
+	if (rc == 0) {
+		engine_request(&body, req);
+		req = NULL;
+		rc = engine_call(en, svc, op, body.ptr, &out, e);
+		rc = after_delete(en, ch, rc, e);
+	} else if (rc == ENGINE_GONE) {
+		rc = 0;
+	}
+	json_decref(req);
+	buf_release(&body);
+	buf_release(&out);
 	return rc;
 }
 

@@ -92,15 +92,9 @@ static int apply_alarm(struct engine *en, struct change *ch, struct err *e)
 	int rc;
 
 	if (ch->action == CHANGE_DELETE) {
-		if ((rc = engine_before_delete(en, ch, e)) != 0) {
-			rc = rc == ENGINE_GONE ? 0 : rc;
-		} else {
-			engine_request(&req, json_pack("{s:[s]}", "AlarmNames",
-						       ch->name));
-			rc = engine_call(en, &aws_cloudwatch, "DeleteAlarms",
-					 req.ptr, &out, e);
-			rc = engine_after_delete(en, ch, rc, e);
-		}
+		rc = engine_delete(en, ch, &aws_cloudwatch, "DeleteAlarms",
+				   json_pack("{s:[s]}", "AlarmNames", ch->name),
+				   e);
 	} else {
 		body = engine_with_tags(ch->want);
 		rc = engine_call(en, &aws_cloudwatch, "PutMetricAlarm", body,

@@ -206,17 +206,10 @@ static int apply_endpoint(struct engine *en, struct change *ch, struct err *e)
 	char *body;
 	int rc;
 
-	if (ch->action == CHANGE_DELETE &&
-	    (rc = engine_before_delete(en, ch, e)) != 0) {
-		rc = rc == ENGINE_GONE ? 0 : rc;
-		goto out;
-	}
 	if (ch->action == CHANGE_DELETE) {
-		engine_request(&req,
-			       json_pack("{s:s}", "EndpointName", ch->name));
-		rc = engine_call(en, &aws_sagemaker, "DeleteEndpoint", req.ptr,
-				 &out, e);
-		rc = engine_after_delete(en, ch, rc, e);
+		rc = engine_delete(en, ch, &aws_sagemaker, "DeleteEndpoint",
+				   json_pack("{s:s}", "EndpointName", ch->name),
+				   e);
 		goto out;
 	}
 	w = engine_json_parse(ch->want->request, strlen(ch->want->request));

@@ -93,21 +93,16 @@ static int apply_model(struct engine *en, struct change *ch, struct err *e)
 	int rc;
 
 	if (ch->action == CHANGE_DELETE) {
-		if ((rc = engine_before_delete(en, ch, e)) != 0) {
-			rc = rc == ENGINE_GONE ? 0 : rc;
-			goto out;
-		}
-		engine_request(&req, json_pack("{s:s}",
-					       ch->kind == DESIRED_MODEL ?
-						       "ModelName" :
-						       "EndpointConfigName",
-					       ch->name));
-		rc = engine_call(en, &aws_sagemaker,
-				 ch->kind == DESIRED_MODEL ?
-					 "DeleteModel" :
-					 "DeleteEndpointConfig",
-				 req.ptr, &out, e);
-		rc = engine_after_delete(en, ch, rc, e);
+		rc = engine_delete(en, ch, &aws_sagemaker,
+				   ch->kind == DESIRED_MODEL ?
+					   "DeleteModel" :
+					   "DeleteEndpointConfig",
+				   json_pack("{s:s}",
+					     ch->kind == DESIRED_MODEL ?
+						     "ModelName" :
+						     "EndpointConfigName",
+					     ch->name),
+				   e);
 		goto out;
 	}
 	body = engine_with_tags(ch->want);

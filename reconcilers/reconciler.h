@@ -108,14 +108,13 @@ bool engine_not_found(const struct err *e);
 void engine_live_drop_last(struct engine *en);
 
 /*
- * Deletes: before, checks with AWS (not the cache) that the resource is
- * still ours (ENGINE_GONE if it is already gone); after, a "not found"
- * is success and the cache forgets the resource.
+ * Deletes one resource with `op` and the request `req` (whose reference
+ * it takes): first asks AWS, not the cache, whether the resource is still
+ * ours; a resource already gone is done; the cache forgets it.
  */
-int engine_before_delete(struct engine *en, const struct change *ch,
-			 struct err *e);
-int engine_after_delete(struct engine *en, const struct change *ch, int rc,
-			struct err *e);
+int engine_delete(struct engine *en, const struct change *ch,
+		  const struct aws_service *svc, const char *op, json_t *req,
+		  struct err *e);
 /*
  * A create that failed as "already existing" (a retry after a lost answer,
  * an interrupted apply): success if the resource found there is ours.

@@ -38,6 +38,8 @@ sim_start() {
 		echo "FAIL: Python's moto is not installed (pip install 'moto[server]')"
 		exit 1
 	}
+	# a previous server's line must not be taken for this one's
+	rm -f "$tmp/sim.out"
 	env "$@" "$src/tests/aws/start-aws" >"$tmp/sim.out" 2>"$tmp/sim.err" &
 	sim_pid=$!
 	i=0

@@ -552,6 +552,17 @@ def _json_error(status: str, headers: list, body: bytes) -> tuple[list, bytes] |
     return kept, new
 
 
+def _drop(environ: dict[str, Any], why: str) -> None:
+    """Closes the client's connection without an answer."""
+    sock = environ.get("werkzeug.socket")
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+    raise ConnectionAbortedError(why)
+
+
 class SimApp:
     """WSGI middleware: /_sim/ controls, then faults, then moto."""
 
@@ -603,13 +614,7 @@ class SimApp:
             if rule.get("latencyMs"):
                 time.sleep(float(rule["latencyMs"]) / 1000)
             if rule.get("drop"):
-                sock = environ.get("werkzeug.socket")
-                if sock is not None:
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                raise ConnectionAbortedError("dropped by /_sim/faults")
+                _drop(environ, "dropped by /_sim/faults")
             if rule.get("error"):
                 return _error_response(start_response, service, rule)
             if rule.get("dropAfter"):
@@ -620,13 +625,7 @@ class SimApp:
                     pass
                 if hasattr(chunks, "close"):
                     chunks.close()
-                sock = environ.get("werkzeug.socket")
-                if sock is not None:
-                    try:
-                        sock.shutdown(socket.SHUT_RDWR)
-                    except OSError:
-                        pass
-                raise ConnectionAbortedError("answer dropped by /_sim/faults")
+                _drop(environ, "answer dropped by /_sim/faults")
         if not (environ.get("HTTP_X_AMZ_TARGET") and "json" in environ.get("CONTENT_TYPE", "")):
             return self.app(environ, start_response)
         # moto answers auth failures in XML even on JSON services, which
