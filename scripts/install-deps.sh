@@ -8,6 +8,21 @@ packages="build-essential cmake pkg-config git clang clang-format cppcheck
 libclang-rt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev
 libcmocka-dev libmicrohttpd-dev libssl-dev libexpat1-dev python3"
 
+apt_install() {
+	echo "sagesync: installing missing packages:$*"
+	if [ "$(id -u)" -eq 0 ]; then
+		sudo=""
+	elif command -v sudo >/dev/null 2>&1; then
+		sudo="sudo"
+	else
+		echo "sagesync: need root (or sudo) to install:$*" >&2
+		exit 1
+	fi
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -qq
+	$sudo apt-get install -y -qq --no-install-recommends "$@"
+}
+
 missing=""
 for p in $packages; do
 	status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
@@ -16,18 +31,18 @@ for p in $packages; do
 	*) missing="$missing $p" ;;
 	esac
 done
-[ -z "$missing" ] && exit 0
+# the aws CLI checks what sagesync did in the tests and the demo
+command -v aws >/dev/null 2>&1 || missing="$missing awscli"
 
-echo "sagesync: installing missing packages:$missing"
-if [ "$(id -u)" -eq 0 ]; then
-	sudo=""
-elif command -v sudo >/dev/null 2>&1; then
-	sudo="sudo"
-else
-	echo "sagesync: need root (or sudo) to install:$missing" >&2
+if [ -n "$missing" ]; then
+	apt_install $missing
+fi
+
+# the local AWS is moto's server, from Python's packages (not Debian's)
+if ! python3 -c 'import moto, werkzeug' 2>/dev/null; then
+	echo "sagesync: Python's moto is missing: the tests and the demo run" >&2
+	echo "against it. Install it with: pip install 'moto[server]'" >&2
 	exit 1
 fi
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-# shellcheck disable=SC2086
-$sudo apt-get install -y -qq --no-install-recommends $missing
+exit 0
+
