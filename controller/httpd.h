@@ -1,0 +1,50 @@
+/*
+ * The daemon's HTTP server, on libmicrohttpd: /healthz, /readyz,
+ * /metrics, and the webhook receivers POST /hooks/github and
+ * /hooks/gitlab. Requests are served on the server's own thread; a push
+ * that asks for a fetch calls `on_fetch`, which must only signal the
+ * reconcile loop (it runs on the server's thread).
+ *
+ * Every webhook request is counted in sagesync_webhook_requests_total
+ * by source and result; bodies are read up to WEBHOOK_MAX_BODY, and a
+ * larger one is refused (413) without being kept.
+ *
+ * Ownership: the server borrows `opt`'s strings and `metrics`; they must
+ * outlive it.
+ */
+#ifndef SAGESYNC_CONTROLLER_HTTPD_H
+#define SAGESYNC_CONTROLLER_HTTPD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "err.h"
+#include "metrics.h"
+
+struct httpd_options {
+	const char *listen; /* "127.0.0.1:9090"; port 0 picks a free one */
+	const char *github_secret; /* NULL: GitHub webhooks refused */
+	size_t github_secret_len;
+	const char *gitlab_token; /* NULL: GitLab webhooks refused */
+	size_t gitlab_token_len;
+	const char *branch; /* the followed branch */
+	struct metrics *metrics; /* rendered at /metrics */
+	/* /readyz: ready once the source is fetched and a reconcile ran */
+	bool (*ready)(void *payload);
+	/* a push to the branch: fetch and reconcile now */
+	void (*on_fetch)(const char *commit, void *payload);
+	void *payload;
+};
+
+struct httpd;
+
+int httpd_start(struct httpd **out, const struct httpd_options *opt,
+		struct err *e);
+/* The port it listens on (useful with port 0). */
+int httpd_port(const struct httpd *h);
+void httpd_stop(struct httpd *h);
+
+/* Declares the server's metric families in `m`. */
+void httpd_declare_metrics(struct metrics *m);
+
+#endif
