@@ -7,6 +7,9 @@
  */
 #include <ftw.h>
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,11 +20,14 @@
 #include "config.h"
 #include "diag.h"
 #include "engine.h"
+#include "file.h"
 #include "gitsrc.h"
 #include "http.h"
+#include "httpd.h"
+#include "metrics.h"
 #include "manifest.h"
 
-enum mode { PLAN, APPLY, STATUS };
+enum mode { PLAN, APPLY, STATUS, RUN };
 
 static const char plan_usage[] =
 	"usage: sagesync plan --config FILE [--output text|json]\n"
@@ -65,6 +71,18 @@ static const char apply_usage[] =
 	"\n"
 	"example:\n"
 	"  sagesync apply --config prod.yaml --once\n";
+
+static const char run_usage[] =
+	"usage: sagesync run --config FILE\n"
+	"\n"
+	"The controller: reconciles the source at once, then every\n"
+	"source.interval (with 10% jitter) or as soon as a signed webhook push\n"
+	"arrives, and serves /healthz, /readyz, /metrics and the webhooks on\n"
+	"server.listen. SIGTERM or SIGINT finishes the reconcile in flight\n"
+	"and exits 0; SIGHUP reconciles at once.\n"
+	"\n"
+	"example:\n"
+	"  sagesync run --config /etc/sagesync/config.yaml\n";
 
 static const char status_usage[] =
 	"usage: sagesync status --config FILE\n"
@@ -183,42 +201,24 @@ out:
 	return rc;
 }
 
-static int run(enum mode mode, const char *path, const char *rev, bool json,
-	       bool mass)
+/* One reconcile of the configured source: plan, print, maybe apply. */
+static int once(enum mode mode, const struct config *cfg,
+		struct aws_client *aws, const char *rev, bool json, bool mass)
 {
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct manifest_set *set = NULL;
-	struct config *cfg = NULL;
-	struct aws_client *aws = NULL;
 	struct engine *en = NULL;
-	struct aws_options aopt = { 0 };
 	struct engine_options eopt = { 0 };
-	struct buf dir = BUF_INIT;
 	struct err e = ERR_INIT;
-	struct aws_stats st;
 	const struct plan *p;
 	char commit[41];
 	int rc = CMD_FAILED;
 
-	if (config_load(&cfg, path, &diags) < 0) {
-		diag_print(&diags, stderr);
-		goto out;
-	}
-	if (!cfg->source) {
-		fprintf(stderr, "sagesync: %s: no 'source' configured\n",
-			cfg->file);
-		goto out;
-	}
 	if (load_source(&set, commit, cfg, rev, &diags) < 0) {
 		diag_print(&diags, stderr);
 		if (diags.n)
 			fprintf(stderr, "sagesync: the revision has errors; "
 					"nothing is applied\n");
-		goto out;
-	}
-	config_aws_options(cfg, &aopt);
-	if (aws_client_new(&aws, &aopt, &e) < 0) {
-		fprintf(stderr, "sagesync: %s\n", e.msg);
 		goto out;
 	}
 	eopt.controller = cfg->name;
@@ -260,7 +260,7 @@ static int run(enum mode mode, const char *path, const char *rev, bool json,
 	}
 	if (mode == PLAN)
 		rc = p->n ? CMD_USAGE /* 2: changes */ : CMD_OK;
-	if (mode == APPLY) {
+	if (mode == APPLY || mode == RUN) {
 		if (engine_apply(en, &e) < 0) {
 			fprintf(stderr, "sagesync: apply: %s\n", e.msg);
 			goto out;
@@ -269,18 +269,244 @@ static int run(enum mode mode, const char *path, const char *rev, bool json,
 		rc = CMD_OK;
 	}
 out:
+	fflush(stdout);
+	engine_free(en);
+	manifest_set_free(set);
+	diag_release(&diags);
+	return rc;
+}
+
+/* ---- the daemon ---------------------------------------------------------- */
+
+struct daemon {
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop; /* SIGTERM or SIGINT: finish this reconcile, then exit */
+	bool now; /* a webhook push or SIGHUP: reconcile without waiting */
+	bool ready; /* a reconcile has finished */
+	sigset_t signals;
+};
+
+static void wake(struct daemon *d, bool stop)
+{
+	pthread_mutex_lock(&d->lock);
+	if (stop)
+		d->stop = true;
+	else
+		d->now = true;
+	pthread_cond_signal(&d->wake);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static void *signal_thread(void *payload)
+{
+	struct daemon *d = payload;
+	int sig = 0;
+
+	for (;;) {
+		if (sigwait(&d->signals, &sig) != 0)
+			continue;
+		wake(d, sig != SIGHUP);
+		if (sig != SIGHUP)
+			return NULL;
+	}
+}
+
+static bool daemon_ready(void *payload)
+{
+	struct daemon *d = payload;
+	bool ready;
+
+	pthread_mutex_lock(&d->lock);
+	ready = d->ready;
+	pthread_mutex_unlock(&d->lock);
+	return ready;
+}
+
+static void daemon_fetch(const char *commit, void *payload)
+{
+	(void)commit;
+	wake(payload, false);
+}
+
+/* a secret file's content, without the trailing newline; NULL if none */
+static char *read_secret(const char *path)
+{
+	struct buf b = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (!path)
+		return NULL;
+	if (file_read(&b, path, 4096, &e) < 0) {
+		fprintf(stderr, "sagesync: %s\n", e.msg);
+		buf_release(&b);
+		return NULL;
+	}
+	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
+		b.ptr[--b.len] = '\0';
+	return buf_detach(&b);
+}
+
+/*
+ * `sagesync run`: reconcile at once, then every source.interval (with
+ * 10% jitter, so replicas and many controllers do not beat in step) or
+ * as soon as a webhook push arrives; serve HTTP; exit 0 on SIGTERM once
+ * the reconcile in flight is done.
+ */
+static int daemon_loop(const struct config *cfg, struct aws_client *aws)
+{
+	static const double bounds[] = { 0.5, 1, 2, 5, 10, 30, 60, 300, 900 };
+	struct daemon d;
+	struct metrics *m = NULL;
+	struct httpd *h = NULL;
+	struct httpd_options hopt = { 0 };
+	struct err e = ERR_INIT;
+	pthread_t sig;
+	char *github = NULL, *gitlab = NULL;
+	long interval = cfg->source->interval_seconds;
+	int rc = CMD_OK;
+
+	memset(&d, 0, sizeof(d));
+	pthread_mutex_init(&d.lock, NULL);
+	pthread_cond_init(&d.wake, NULL);
+	sigemptyset(&d.signals);
+	sigaddset(&d.signals, SIGTERM);
+	sigaddset(&d.signals, SIGINT);
+	sigaddset(&d.signals, SIGHUP);
+	/* before any thread: every thread inherits the blocked set */
+	pthread_sigmask(SIG_BLOCK, &d.signals, NULL);
+	pthread_create(&sig, NULL, signal_thread, &d);
+	metrics_new(&m);
+	metrics_declare(m, "sagesync_reconcile_total", METRICS_COUNTER,
+			"Reconciles by result.");
+	metrics_declare_histogram(m, "sagesync_reconcile_duration_seconds",
+				  "How long reconciles took.", bounds,
+				  sizeof(bounds) / sizeof(bounds[0]));
+	metrics_declare(m, "sagesync_aws_calls_total", METRICS_COUNTER,
+			"AWS requests sent, retries included.");
+	metrics_declare(m, "sagesync_aws_throttles_total", METRICS_COUNTER,
+			"AWS answers that were throttling.");
+	httpd_declare_metrics(m);
+	if (cfg->server && cfg->server->listen) {
+		github = read_secret(cfg->server->github_secret_file);
+		gitlab = read_secret(cfg->server->gitlab_token_file);
+		hopt.listen = cfg->server->listen;
+		hopt.github_secret = github;
+		hopt.github_secret_len = github ? strlen(github) : 0;
+		hopt.gitlab_token = gitlab;
+		hopt.gitlab_token_len = gitlab ? strlen(gitlab) : 0;
+		hopt.branch = cfg->source->branch ? cfg->source->branch :
+						    "main";
+		hopt.metrics = m;
+		hopt.ready = daemon_ready;
+		hopt.on_fetch = daemon_fetch;
+		hopt.payload = &d;
+		if (httpd_start(&h, &hopt, &e) < 0) {
+			fprintf(stderr, "sagesync: %s\n", e.msg);
+			rc = CMD_FAILED;
+			wake(&d, true);
+		} else {
+			fprintf(stderr, "sagesync: serving on port %d\n",
+				httpd_port(h));
+		}
+	}
+	for (;;) {
+		struct timespec t0, t1, until;
+		struct aws_stats before, after;
+		const char *labels[] = { "result", NULL, NULL };
+		long wait_ms;
+		int r;
+
+		pthread_mutex_lock(&d.lock);
+		if (d.stop) {
+			pthread_mutex_unlock(&d.lock);
+			break;
+		}
+		d.now = false;
+		pthread_mutex_unlock(&d.lock);
+
+		aws_client_stats(aws, &before);
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		r = once(RUN, cfg, aws, NULL, false, false);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		aws_client_stats(aws, &after);
+		labels[1] = r == CMD_OK ? "success" : "failed";
+		metrics_add(m, "sagesync_reconcile_total", labels, 1);
+		metrics_observe(m, "sagesync_reconcile_duration_seconds", NULL,
+				(double)(t1.tv_sec - t0.tv_sec) +
+					(double)(t1.tv_nsec - t0.tv_nsec) /
+						1e9);
+		metrics_add(m, "sagesync_aws_calls_total", NULL,
+			    (double)(after.calls - before.calls));
+		metrics_add(m, "sagesync_aws_throttles_total", NULL,
+			    (double)(after.throttles - before.throttles));
+
+		/* the next one: the interval, give or take 10% */
+		wait_ms = interval * 900 +
+			  (long)arc4random_uniform(
+				  (uint32_t)(interval * 200 + 1));
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_sec += wait_ms / 1000;
+		until.tv_nsec += (wait_ms % 1000) * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		pthread_mutex_lock(&d.lock);
+		d.ready = true;
+		while (!d.stop && !d.now &&
+		       pthread_cond_timedwait(&d.wake, &d.lock, &until) == 0)
+			;
+		pthread_mutex_unlock(&d.lock);
+	}
+	httpd_stop(h);
+	pthread_join(sig, NULL);
+	metrics_free(m);
+	free(github);
+	free(gitlab);
+	pthread_cond_destroy(&d.wake);
+	pthread_mutex_destroy(&d.lock);
+	fprintf(stderr, "sagesync: stopped\n");
+	return rc;
+}
+
+static int run(enum mode mode, const char *path, const char *rev, bool json,
+	       bool mass)
+{
+	struct diag_list diags = DIAG_LIST_INIT;
+	struct config *cfg = NULL;
+	struct aws_client *aws = NULL;
+	struct aws_options aopt = { 0 };
+	struct err e = ERR_INIT;
+	struct aws_stats st;
+	int rc = CMD_FAILED;
+
+	if (config_load(&cfg, path, &diags) < 0) {
+		diag_print(&diags, stderr);
+		goto out;
+	}
+	if (!cfg->source) {
+		fprintf(stderr, "sagesync: %s: no 'source' configured\n",
+			cfg->file);
+		goto out;
+	}
+	config_aws_options(cfg, &aopt);
+	if (aws_client_new(&aws, &aopt, &e) < 0) {
+		fprintf(stderr, "sagesync: %s\n", e.msg);
+		goto out;
+	}
+	rc = mode == RUN ? daemon_loop(cfg, aws) :
+			   once(mode, cfg, aws, rev, json, mass);
+out:
 	fflush(stdout); /* the plan before the summary, even in a pipe */
 	if (aws) {
 		aws_client_stats(aws, &st);
 		fprintf(stderr, "aws calls: %lu (%lu retries, %lu throttled)\n",
 			st.calls, st.retries, st.throttles);
 	}
-	engine_free(en);
 	aws_client_free(aws);
-	manifest_set_free(set);
 	config_free(cfg);
 	diag_release(&diags);
-	buf_release(&dir);
 	http_global_cleanup();
 	gitsrc_global_cleanup();
 	return rc;
@@ -299,6 +525,7 @@ static int command(enum mode mode, int argc, char **argv)
 	};
 	const char *usage = mode == PLAN  ? plan_usage :
 			    mode == APPLY ? apply_usage :
+			    mode == RUN	  ? run_usage :
 					    status_usage;
 	const char *path = NULL, *rev = NULL;
 	bool json = false, once = false, mass = false;
@@ -356,4 +583,9 @@ int cmd_apply(int argc, char **argv)
 int cmd_status(int argc, char **argv)
 {
 	return command(STATUS, argc, argv);
+}
+
+int cmd_run(int argc, char **argv)
+{
+	return command(RUN, argc, argv);
 }

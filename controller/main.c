@@ -23,6 +23,7 @@ static const char usage[] =
 	"  plan --config F     show what applying the source would change\n"
 	"  apply --config F --once  apply it, wait until healthy\n"
 	"  status --config F   list the resources this controller owns\n"
+	"  run --config F      the controller: reconcile on every change\n"
 	"  doctor --config F   check credentials, region, endpoints, access\n"
 	"  version             print the version\n"
 	"  help                show this help\n"
@@ -51,7 +52,8 @@ static const struct {
 } commands[] = {
 	{ "validate", cmd_validate }, { "doctor", cmd_doctor },
 	{ "plan", cmd_plan },	      { "apply", cmd_apply },
-	{ "status", cmd_status },     { "version", cmd_version },
+	{ "status", cmd_status },     { "run", cmd_run },
+	{ "version", cmd_version },
 };
 
 int main(int argc, char **argv)
