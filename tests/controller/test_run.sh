@@ -93,6 +93,24 @@ contains "reconciles counted" 'sagesync_reconcile_total{result="success"}'
 contains "refusals counted" 'sagesync_webhook_requests_total{source="github",result="unauthenticated"} 2'
 contains "push counted" 'sagesync_webhook_requests_total{source="github",result="accepted"} 1'
 
+# many cycles (SIGHUP reconciles at once): with a sanitizer build, a leak
+# in the loop fails the exit below
+successes() { python3 -c '
+import sys, urllib.request
+text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+key = "sagesync_reconcile_total{result=\"success\"} "
+print(next((l[len(key):] for l in text.splitlines() if l.startswith(key)), "0"))
+' "$base/metrics"; }
+at_least() { [ "$(successes)" -ge "$1" ]; }
+start=$(successes)
+i=0
+while [ $i -lt 30 ]; do
+	kill -HUP "$daemon"
+	wait_for 30 at_least $((start + i + 1)) || break
+	i=$((i + 1))
+done
+equals "30 more reconciles" 30 "$i"
+
 kill -TERM "$daemon"
 wait "$daemon"
 equals "SIGTERM exits 0" 0 "$?"
