@@ -126,6 +126,25 @@ static struct desired_resource *add(struct desired_set *d, size_t *cap,
 	return r;
 }
 
+/*
+ * A resource updated in place (not content-hashed): named `name` (taken),
+ * with the request `req` (whose reference it takes) and `tags` (taken).
+ */
+static struct desired_resource *
+add_in_place(struct desired_set *d, size_t *cap, enum desired_kind kind,
+	     const struct mf_meta *meta, const char *manifest_kind, char *name,
+	     json_t *req, char *tags)
+{
+	struct desired_resource *r = add(d, cap, kind, meta, manifest_kind);
+
+	r->name = name;
+	r->hash = mem_strdup("");
+	r->request = dump_owned(req);
+	r->tags = tags;
+	json_decref(req);
+	return r;
+}
+
 static json_t *container_json(const struct mf_container *c)
 {
 	json_t *o = json_object();
@@ -399,7 +418,6 @@ static void build_endpoint(struct desired_set *d, size_t *cap,
 {
 	/* the config was added just before */
 	const char *config = d->items[d->n - 1].name;
-	struct desired_resource *r;
 	json_t *req = json_object();
 
 	json_object_set_new(req, "EndpointName", json_string(e->meta.name));
@@ -407,12 +425,9 @@ static void build_endpoint(struct desired_set *d, size_t *cap,
 	if (e->deployment)
 		json_object_set_new(req, "DeploymentConfig",
 				    deployment_json(e->deployment));
-	r = add(d, cap, DESIRED_ENDPOINT, &e->meta, "Endpoint");
-	r->name = mem_strdup(e->meta.name);
-	r->hash = mem_strdup("");
-	r->request = dump_owned(req);
-	r->tags = tags_json(opt, "Endpoint", e->meta.name, &e->tags);
-	json_decref(req);
+	add_in_place(d, cap, DESIRED_ENDPOINT, &e->meta, "Endpoint",
+		     mem_strdup(e->meta.name), req,
+		     tags_json(opt, "Endpoint", e->meta.name, &e->tags));
 }
 
 static void build_scaling(struct desired_set *d, size_t *cap,
@@ -449,13 +464,10 @@ static void build_scaling(struct desired_set *d, size_t *cap,
 			SCALABLE_DIMENSION, "PolicyType",
 			"TargetTrackingScaling",
 			"TargetTrackingScalingPolicyConfiguration", conf);
-	r = add(d, cap, DESIRED_SCALING, &e->meta, "Endpoint");
-	r->name = buf_detach(&id);
-	r->hash = mem_strdup("");
-	r->request = dump_owned(target);
+	r = add_in_place(d, cap, DESIRED_SCALING, &e->meta, "Endpoint",
+			 buf_detach(&id), target,
+			 tags_json(opt, "Endpoint", e->meta.name, NULL));
 	r->request2 = dump_owned(pol);
-	r->tags = tags_json(opt, "Endpoint", e->meta.name, NULL);
-	json_decref(target);
 	json_decref(pol);
 	buf_release(&policy);
 }
@@ -476,7 +488,6 @@ static void build_alarm(struct desired_set *d, size_t *cap,
 	};
 	static const char *const missing[] = { "", "breaching", "notBreaching",
 					       "ignore", "missing" };
-	struct desired_resource *r;
 	json_t *req = json_object(), *dims = json_array();
 
 	json_array_append_new(dims,
@@ -516,12 +527,9 @@ static void build_alarm(struct desired_set *d, size_t *cap,
 	if (a->description)
 		json_object_set_new(req, "AlarmDescription",
 				    json_string(a->description));
-	r = add(d, cap, DESIRED_ALARM, &a->meta, "Alarm");
-	r->name = mem_strdup(a->meta.name);
-	r->hash = mem_strdup("");
-	r->request = dump_owned(req);
-	r->tags = tags_json(opt, "Alarm", a->meta.name, &a->tags);
-	json_decref(req);
+	add_in_place(d, cap, DESIRED_ALARM, &a->meta, "Alarm",
+		     mem_strdup(a->meta.name), req,
+		     tags_json(opt, "Alarm", a->meta.name, &a->tags));
 }
 
 static void build_package(struct desired_set *d, size_t *cap,
@@ -530,8 +538,6 @@ static void build_package(struct desired_set *d, size_t *cap,
 {
 	static const char *const approvals[] = { "", "Approved", "Rejected",
 						 "PendingManualApproval" };
-	struct desired_resource *r =
-		add(d, cap, DESIRED_MODEL_PACKAGE, &p->meta, "ModelPackage");
 	struct buf arn = BUF_INIT;
 	json_t *req;
 
@@ -541,12 +547,9 @@ static void build_package(struct desired_set *d, size_t *cap,
 	if (p->description)
 		json_object_set_new(req, "ApprovalDescription",
 				    json_string(p->description));
-	r->name = buf_detach(&arn);
-	r->hash = mem_strdup("");
-	r->request = dump_owned(req);
 	/* packages are registered by pipelines, not created here: no tags */
-	r->tags = mem_strdup("[]");
-	json_decref(req);
+	add_in_place(d, cap, DESIRED_MODEL_PACKAGE, &p->meta, "ModelPackage",
+		     buf_detach(&arn), req, mem_strdup("[]"));
 }
 
 int desired_build(struct desired_set *out, const struct manifest_set *set,

@@ -113,6 +113,12 @@ quickstart_prerequisites() {
 		--body "$tmp/model.tar.gz" >/dev/null
 }
 
+# commits made by the tests have an author of their own
+git_identity() {
+	export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com
+	export GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.com
+}
+
 finish() {
 	echo "$passed passed, $failed failed"
 	[ "$failed" -eq 0 ]

@@ -11,8 +11,7 @@ tmp=$(mktemp -d)
 trap 'sim_stop; rm -rf "$tmp"' EXIT INT TERM
 isolate_aws
 export SAGESYNC_POLL_MS=100
-export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com
-export GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.com
+git_identity
 sim_start SIM_STATE_SECONDS=0
 quickstart_prerequisites
 

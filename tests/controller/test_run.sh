@@ -12,8 +12,7 @@ daemon=""
 trap '[ -n "$daemon" ] && kill "$daemon" 2>/dev/null; sim_stop; rm -rf "$tmp"' EXIT INT TERM
 isolate_aws
 export SAGESYNC_POLL_MS=100
-export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com
-export GIT_COMMITTER_NAME=test GIT_COMMITTER_EMAIL=test@example.com
+git_identity
 sim_start SIM_STATE_SECONDS=0
 quickstart_prerequisites
 
