@@ -42,6 +42,25 @@ static inline void tmpdir_remove(struct tmpdir *t)
 	nftw(t->path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+/* cmocka fixtures: each test gets its own directory in *state */
+static inline int tmpdir_setup(void **state)
+{
+	struct tmpdir *t = calloc(1, sizeof(*t));
+
+	if (!t)
+		abort();
+	tmpdir_make(t);
+	*state = t;
+	return 0;
+}
+
+static inline int tmpdir_teardown(void **state)
+{
+	tmpdir_remove(*state);
+	free(*state);
+	return 0;
+}
+
 /* Writes `text` to DIR/NAME (NAME may contain existing subdirectories). */
 static inline void tmpdir_write(const struct tmpdir *t, const char *name,
 				const char *text)

@@ -49,22 +49,6 @@ static const char design_example[] =
 	"leaderElection: {table: sagesync-leases, leaseSeconds: 30, "
 	"renewSeconds: 10}\n";
 
-static int setup(void **state)
-{
-	struct tmpdir *t = calloc(1, sizeof(*t));
-
-	tmpdir_make(t);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tmpdir_remove(*state);
-	free(*state);
-	return 0;
-}
-
 /* Writes `text` as DIR/config.yaml and puts that path into `path`. */
 static void write_config(const struct tmpdir *t, const char *text,
 			 struct buf *path)
@@ -779,7 +763,7 @@ static void test_config__diagnostics_already_in_the_list_stay(void **state)
 
 int main(void)
 {
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_config__design_example_loads_every_field),
 		T(test_config__minimal_config_loads),

@@ -24,22 +24,6 @@ static const char model_doc[] = HEAD
 	"  executionRoleArn: arn:aws:iam::123456789012:role/r\n"
 	"  containers: [{image: img, modelDataUrl: 's3://b/k'}]\n";
 
-static int setup(void **state)
-{
-	struct tmpdir *t = calloc(1, sizeof(*t));
-
-	tmpdir_make(t);
-	*state = t;
-	return 0;
-}
-
-static int teardown(void **state)
-{
-	tmpdir_remove(*state);
-	free(*state);
-	return 0;
-}
-
 static void load_fail(const char *path, struct diag_list *d)
 {
 	struct manifest_set *set = NULL;
@@ -337,7 +321,7 @@ int main(void)
 			test_manifest__quickstart_loads_into_typed_structs),
 		cmocka_unit_test(test_manifest__same_name_in_two_kinds_is_fine),
 		cmocka_unit_test(test_manifest__model_package_may_be_an_arn),
-#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+#define T(f) cmocka_unit_test_setup_teardown(f, tmpdir_setup, tmpdir_teardown)
 		T(test_manifest__kinds_are_sorted_by_name),
 		T(test_manifest__errors_across_files_are_all_reported_sorted),
 		T(test_manifest__only_yaml_files_and_no_hidden_dirs),
