@@ -1,10 +1,11 @@
 /*
  * `sagesync plan`, `sagesync apply --once` and `sagesync status`: one
  * reconcile of the configured source against AWS, from the command line.
- * The source is local for now (source.url a path or file:// URL,
- * source.path inside it): a Git repository, read at a revision, or a plain
- * directory; the daemon and remote Git sources come with `sagesync run`.
+ * The source is a Git repository, local or remote (fetched into a mirror
+ * in the state directory), read at a revision, or a plain directory.
+ * `sagesync run`, the daemon, is here too: it does the same in a loop.
  */
+#include <errno.h>
 #include <ftw.h>
 #include <getopt.h>
 #include <pthread.h>
@@ -24,6 +25,8 @@
 #include "gitsrc.h"
 #include "http.h"
 #include "httpd.h"
+#include "log.h"
+#include "mem.h"
 #include "metrics.h"
 #include "manifest.h"
 
@@ -73,16 +76,28 @@ static const char apply_usage[] =
 	"  sagesync apply --config prod.yaml --once\n";
 
 static const char run_usage[] =
-	"usage: sagesync run --config FILE\n"
+	"usage: sagesync run --config FILE [--log-format json|text]\n"
 	"\n"
-	"The controller: reconciles the source at once, then every\n"
-	"source.interval (with 10% jitter) or as soon as a signed webhook push\n"
-	"arrives, and serves /healthz, /readyz, /metrics and the webhooks on\n"
-	"server.listen. SIGTERM or SIGINT finishes the reconcile in flight\n"
-	"and exits 0; SIGHUP reconciles at once.\n"
+	"The controller: fetches the source and reconciles it at once, then\n"
+	"every source.interval (with 10% jitter) or as soon as a signed\n"
+	"webhook push arrives, and serves /healthz, /readyz, /metrics and the\n"
+	"webhooks on server.listen. A head that is not signed by an allowed\n"
+	"signer (source.verify), that does not descend from the revision\n"
+	"applied last (a force-push), or that is gone (a deleted branch) is\n"
+	"not applied: it is logged, and the revision applied last is kept.\n"
+	"\n"
+	"signals: SIGTERM or SIGINT finishes the reconcile in flight and exits\n"
+	"0; SIGHUP reloads the config (a config with errors is reported and\n"
+	"the running one kept) and reconciles at once.\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE       the controller's configuration\n"
+	"      --log-format FORMAT json (default: one object per line) or\n"
+	"                          text, for people\n"
+	"  -h, --help              show this help\n"
 	"\n"
 	"example:\n"
-	"  sagesync run --config /etc/sagesync/config.yaml\n";
+	"  sagesync run --config /etc/sagesync/config.yaml --log-format text\n";
 
 static const char status_usage[] =
 	"usage: sagesync status --config FILE\n"
@@ -91,30 +106,149 @@ static const char status_usage[] =
 	"\n"
 	"exit status: 0 success, 1 error, 2 usage error\n";
 
-/* The directory of manifests the config points at. */
-static int source_dir(struct buf *out, const struct config *cfg)
-{
-	const char *url;
+/* ---- the source ---------------------------------------------------------- */
 
-	if (!cfg->source) {
-		fprintf(stderr, "sagesync: %s: no 'source' configured\n",
-			cfg->file);
-		return -1;
+/* a secret file's content, without the trailing newline; NULL if none */
+static char *read_secret(const char *path, const char *what)
+{
+	struct buf b = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (!path)
+		return NULL;
+	if (file_read(&b, path, 4096, &e) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "%s: %s", what, e.msg);
+		buf_release(&b);
+		return NULL;
 	}
-	url = cfg->source->url;
-	if (!strncmp(url, "file://", 7))
-		url += 7;
-	else if (strstr(url, "://")) {
-		fprintf(stderr,
-			"sagesync: %s: source.url '%s': only a local path or "
-			"file:// URL is supported by this command yet\n",
-			cfg->file, url);
-		return -1;
-	}
-	buf_puts(out, url);
-	if (cfg->source->path)
-		buf_printf(out, "/%s", cfg->source->path);
+	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
+		b.ptr[--b.len] = '\0';
+	return buf_detach(&b);
+}
+
+/* where the mirror of a remote source lives */
+static int mirror_path(struct buf *out, const struct config *cfg, struct err *e)
+{
+	if (!cfg->state_dir)
+		return err_set(e, ERR_INVALID,
+			       "%s: a remote source (%s) needs 'stateDir', "
+			       "where its clone is kept",
+			       cfg->file, cfg->source->url);
+	buf_clear(out);
+	buf_printf(out, "%s/source.git", cfg->state_dir);
 	return 0;
+}
+
+/* Clones or fetches a remote source into its mirror. */
+static int fetch_source(const struct config *cfg, struct err *e)
+{
+	const struct config_auth *a = cfg->source->auth;
+	struct gitsrc_remote r = { 0 };
+	struct buf dir = BUF_INIT;
+	char *token = NULL;
+	int rc;
+
+	if ((rc = mirror_path(&dir, cfg, e)) < 0)
+		goto out;
+	r.url = cfg->source->url;
+	r.ca_file = cfg->source->ca_file;
+	if (a) {
+		r.username = a->username;
+		r.ssh_key_file = a->ssh_key_file;
+		r.known_hosts_file = a->known_hosts_file;
+		if (a->token_file &&
+		    !(token = read_secret(a->token_file, "source.auth"))) {
+			rc = err_set(e, ERR_IO,
+				     "source.auth.tokenFile '%s' cannot be "
+				     "read",
+				     a->token_file);
+			goto out;
+		}
+		if (a->token_env &&
+		    !(token = getenv(a->token_env) ?
+				      mem_strdup(getenv(a->token_env)) :
+				      NULL)) {
+			rc = err_set(e, ERR_INVALID,
+				     "source.auth.tokenEnv: the environment "
+				     "variable %s is not set",
+				     a->token_env);
+			goto out;
+		}
+		r.token = token;
+	}
+	rc = gitsrc_fetch(&r, dir.ptr, e);
+out:
+	free(token);
+	buf_release(&dir);
+	return rc;
+}
+
+/*
+ * The repository the source is read from: a local repository, or the
+ * mirror of a remote one (1, its path in `repo`); or a plain directory
+ * (0, its path in `repo`).
+ */
+static int source_repo(struct buf *repo, const struct config *cfg,
+		       struct err *e)
+{
+	const char *url = cfg->source->url;
+	int rc;
+
+	buf_clear(repo);
+	if (gitsrc_is_url(url))
+		return mirror_path(repo, cfg, e) < 0 ? -1 : 1;
+	if ((rc = gitsrc_is_repository(url, e)) < 0)
+		return -1;
+	buf_puts(repo, url);
+	if (!rc && cfg->source->path)
+		buf_printf(repo, "/%s", cfg->source->path);
+	return rc;
+}
+
+/* The commit `rev` names, or the one the config follows. */
+static int resolve(const char *repo, const struct config *cfg, const char *rev,
+		   char commit[41], struct err *e)
+{
+	const struct config_source *s = cfg->source;
+
+	if (rev)
+		return gitsrc_resolve(repo, NULL, NULL, rev, commit, e);
+	return gitsrc_resolve(repo, s->branch, s->tag, s->commit, commit, e);
+}
+
+/* the last revision applied, kept in the state directory; "" if none */
+static void applied_get(const struct config *cfg, char out[41])
+{
+	struct buf path = BUF_INIT, b = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	out[0] = '\0';
+	if (!cfg->state_dir)
+		return;
+	buf_printf(&path, "%s/applied-revision", cfg->state_dir);
+	if (file_read(&b, path.ptr, 128, &e) == 0 && b.len >= 40 &&
+	    strspn(b.ptr, "0123456789abcdef") >= 40)
+		snprintf(out, 41, "%.40s", b.ptr);
+	buf_release(&path);
+	buf_release(&b);
+}
+
+static void applied_set(const struct config *cfg, const char *commit)
+{
+	struct buf path = BUF_INIT, tmp = BUF_INIT;
+	FILE *fp;
+
+	if (!cfg->state_dir || !commit || !commit[0])
+		return;
+	buf_printf(&path, "%s/applied-revision", cfg->state_dir);
+	buf_printf(&tmp, "%s.tmp", path.ptr);
+	if ((fp = fopen(tmp.ptr, "w"))) {
+		fprintf(fp, "%s\n", commit);
+		if (fclose(fp) == 0)
+			rename(tmp.ptr, path.ptr);
+	}
+	buf_release(&path);
+	buf_release(&tmp);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -145,65 +279,76 @@ static void rename_files(struct diag_list *d, const char *tmp,
 }
 
 /*
- * Loads the manifests of the source. A Git repository is read at `rev`
- * (or the configured ref, or HEAD) and `revision` is set to the commit;
- * a plain directory leaves `revision` empty.
+ * Loads the manifests of `commit` in the repository `repo`, or of the
+ * plain directory `repo` when `commit` is NULL.
  */
-static int load_source(struct manifest_set **set, char revision[41],
-		       const struct config *cfg, const char *rev,
+static int load_source(struct manifest_set **set, const struct config *cfg,
+		       const char *repo, const char *commit,
 		       struct diag_list *diags)
 {
-	const char *url = cfg->source->url, *ref;
-	struct buf dir = BUF_INIT;
 	char tmp[] = "/tmp/sagesync-source-XXXXXX";
+	char got[41];
 	struct err e = ERR_INIT;
 	int rc = -1;
 
-	revision[0] = '\0';
-	if (!strncmp(url, "file://", 7))
-		url += 7;
-	if ((rc = gitsrc_is_repository(url, &e)) < 0) {
-		fprintf(stderr, "sagesync: source: %s\n", e.msg);
-		rc = -1;
-		goto out;
-	}
-	if (!rc) {
-		rc = -1;
-		if (rev) {
-			fprintf(stderr,
-				"sagesync: --revision needs a Git repository; "
-				"'%s' is a plain directory\n",
-				url);
-			return -1;
-		}
-		if (source_dir(&dir, cfg) == 0)
-			rc = manifest_load(set, dir.ptr, NULL, diags);
-		goto out;
-	}
-	rc = -1;
-	ref = rev		  ? rev :
-	      cfg->source->commit ? cfg->source->commit :
-	      cfg->source->tag	  ? cfg->source->tag :
-				    cfg->source->branch;
+	if (!commit)
+		return manifest_load(set, repo, NULL, diags);
 	if (!mkdtemp(tmp)) {
-		perror("sagesync: cannot make a temporary directory");
-		goto out;
+		log_msg(LOG_ERROR, commit, NULL,
+			"cannot make a temporary directory: %s",
+			strerror(errno));
+		return -1;
 	}
-	if (gitsrc_export(url, ref, cfg->source->path, tmp, revision, &e) < 0) {
-		fprintf(stderr, "sagesync: source '%s': %s\n", url, e.msg);
+	if (gitsrc_export(repo, commit, cfg->source->path, tmp, got, &e) < 0) {
+		log_msg(LOG_ERROR, commit, NULL, "source '%s': %s",
+			cfg->source->url, e.msg);
 	} else {
 		rc = manifest_load(set, tmp, NULL, diags);
-		rename_files(diags, tmp, revision, cfg->source->path);
+		rename_files(diags, tmp, commit, cfg->source->path);
 	}
 	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-out:
-	buf_release(&dir);
 	return rc;
 }
 
-/* One reconcile of the configured source: plan, print, maybe apply. */
+/* ---- one reconcile ------------------------------------------------------- */
+
+struct outcome {
+	size_t changes, drifts;
+	bool invalid; /* the revision has errors */
+	bool applied; /* the plan was applied and every endpoint is healthy */
+};
+
+static void log_plan(const struct plan *p, const char *revision)
+{
+	size_t i;
+
+	log_msg(LOG_INFO, revision, NULL,
+		"plan: %zu to create, %zu to update, %zu to delete, %zu "
+		"drifted, %zu conflicts",
+		p->creates, p->updates, p->deletes, p->drifts, p->conflicts);
+	for (i = 0; i < p->n; i++) {
+		const struct change *c = &p->items[i];
+		struct buf res = BUF_INIT;
+
+		buf_printf(&res, "%s/%s", desired_kind_name(c->kind), c->name);
+		log_msg(c->action == CHANGE_CONFLICT ? LOG_WARN : LOG_INFO,
+			revision, res.ptr, "%s%s%s%s",
+			c->drift ? "drift, " : "",
+			change_action_name(c->action), *c->detail ? ": " : "",
+			c->detail);
+		buf_release(&res);
+	}
+	if (p->refusal)
+		log_msg(LOG_ERROR, revision, NULL, "refused: %s", p->refusal);
+}
+
+/*
+ * One reconcile of `commit` of the repository `repo` (or of the plain
+ * directory `repo`): plan, print (the daemon logs), maybe apply.
+ */
 static int once(enum mode mode, const struct config *cfg,
-		struct aws_client *aws, const char *rev, bool json, bool mass)
+		struct aws_client *aws, const char *repo, const char *commit,
+		bool json, bool mass, struct outcome *out)
 {
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct manifest_set *set = NULL;
@@ -211,18 +356,29 @@ static int once(enum mode mode, const struct config *cfg,
 	struct engine_options eopt = { 0 };
 	struct err e = ERR_INIT;
 	const struct plan *p;
-	char commit[41];
 	int rc = CMD_FAILED;
 
-	if (load_source(&set, commit, cfg, rev, &diags) < 0) {
-		diag_print(&diags, stderr);
-		if (diags.n)
-			fprintf(stderr, "sagesync: the revision has errors; "
-					"nothing is applied\n");
+	memset(out, 0, sizeof(*out));
+	if (load_source(&set, cfg, repo, commit, &diags) < 0) {
+		size_t i;
+
+		if (mode == RUN) {
+			for (i = 0; i < diags.n; i++)
+				log_msg(LOG_ERROR, commit, diags.items[i].file,
+					"%d:%d: %s", diags.items[i].line,
+					diags.items[i].col, diags.items[i].msg);
+		} else {
+			diag_print(&diags, stderr);
+		}
+		if (diags.n) {
+			out->invalid = true;
+			log_msg(LOG_ERROR, commit, NULL,
+				"the revision has errors; nothing is applied");
+		}
 		goto out;
 	}
 	eopt.controller = cfg->name;
-	eopt.revision = commit[0] ? commit : NULL;
+	eopt.revision = commit;
 	eopt.state_dir = cfg->state_dir;
 	eopt.prune = true;
 	eopt.self_heal = true;
@@ -242,13 +398,18 @@ static int once(enum mode mode, const struct config *cfg,
 	if (getenv("SAGESYNC_POLL_MS"))
 		eopt.poll_ms = strtol(getenv("SAGESYNC_POLL_MS"), NULL, 10);
 	if (engine_plan(&en, aws, set, &eopt, &e) < 0) {
-		fprintf(stderr, "sagesync: %s\n", e.msg);
+		log_msg(LOG_ERROR, commit, NULL, "%s", e.msg);
 		goto out;
 	}
 	p = engine_get_plan(en);
+	out->changes = p->n;
+	out->drifts = p->drifts;
 	if (mode == STATUS) {
 		engine_print_owned(en, stdout);
 		rc = CMD_OK;
+	} else if (mode == RUN) {
+		if (p->n || p->refusal)
+			log_plan(p, engine_revision(en));
 	} else if (json) {
 		char *s = plan_json(p);
 
@@ -262,10 +423,16 @@ static int once(enum mode mode, const struct config *cfg,
 		rc = p->n ? CMD_USAGE /* 2: changes */ : CMD_OK;
 	if (mode == APPLY || mode == RUN) {
 		if (engine_apply(en, &e) < 0) {
-			fprintf(stderr, "sagesync: apply: %s\n", e.msg);
+			log_msg(LOG_ERROR, engine_revision(en), NULL,
+				"apply: %s", e.msg);
 			goto out;
 		}
-		printf("applied: everything is healthy\n");
+		if (mode == APPLY)
+			printf("applied: everything is healthy\n");
+		else if (p->n)
+			log_msg(LOG_INFO, engine_revision(en), NULL,
+				"applied: everything is healthy");
+		out->applied = true;
 		rc = CMD_OK;
 	}
 out:
@@ -283,14 +450,23 @@ struct daemon {
 	pthread_cond_t wake;
 	bool stop; /* SIGTERM or SIGINT: finish this reconcile, then exit */
 	bool now; /* a webhook push or SIGHUP: reconcile without waiting */
-	bool ready; /* a reconcile has finished */
+	bool reload; /* SIGHUP: read the config again first */
+	bool ready; /* the source is fetched and a reconcile has finished */
 	sigset_t signals;
+	const char *config_path;
+	struct config *cfg;
+	struct aws_client *aws;
+	struct metrics *m;
+	struct httpd *h;
+	char *github, *gitlab; /* the webhook secrets */
 };
 
-static void wake(struct daemon *d, bool stop)
+static void wake(struct daemon *d, int sig)
 {
 	pthread_mutex_lock(&d->lock);
-	if (stop)
+	if (sig == SIGHUP)
+		d->reload = true;
+	if (sig == SIGTERM || sig == SIGINT)
 		d->stop = true;
 	else
 		d->now = true;
@@ -306,7 +482,7 @@ static void *signal_thread(void *payload)
 	for (;;) {
 		if (sigwait(&d->signals, &sig) != 0)
 			continue;
-		wake(d, sig != SIGHUP);
+		wake(d, sig);
 		if (sig != SIGHUP)
 			return NULL;
 	}
@@ -326,47 +502,321 @@ static bool daemon_ready(void *payload)
 static void daemon_fetch(const char *commit, void *payload)
 {
 	(void)commit;
-	wake(payload, false);
+	wake(payload, 0);
 }
 
-/* a secret file's content, without the trailing newline; NULL if none */
-static char *read_secret(const char *path)
+static void count_call(const char *service, const char *op, bool throttled,
+		       void *payload)
 {
-	struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
+	const char *labels[] = { "service", service, "operation", op, NULL };
 
-	if (!path)
-		return NULL;
-	if (file_read(&b, path, 4096, &e) < 0) {
-		fprintf(stderr, "sagesync: %s\n", e.msg);
-		buf_release(&b);
-		return NULL;
+	metrics_add(payload, "sagesync_aws_calls_total", labels, 1);
+	if (throttled)
+		metrics_add(payload, "sagesync_aws_throttles_total", labels, 1);
+}
+
+static void declare_metrics(struct metrics *m)
+{
+	static const double reconcile[] = { 0.5, 1, 2, 5, 10, 30, 60, 300, 900 };
+	static const double fetch[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
+
+	metrics_declare(m, "sagesync_reconcile_total", METRICS_COUNTER,
+			"Reconciles by result: success, failed (the apply or "
+			"the deploy failed), invalid (the revision has "
+			"errors), refused (not applied: unsigned, "
+			"force-pushed or missing).");
+	metrics_declare_histogram(m, "sagesync_reconcile_duration_seconds",
+				  "How long reconciles took.", reconcile,
+				  sizeof(reconcile) / sizeof(reconcile[0]));
+	metrics_declare(m, "sagesync_last_applied_revision_info", METRICS_GAUGE,
+			"The revision last applied (1 on its series).");
+	metrics_declare(m, "sagesync_last_good_revision_info", METRICS_GAUGE,
+			"The last revision applied with every endpoint "
+			"healthy (1 on its series).");
+	metrics_declare(m, "sagesync_drift_detected_total", METRICS_COUNTER,
+			"Resources found changed in AWS and not in Git.");
+	metrics_declare(m, "sagesync_aws_calls_total", METRICS_COUNTER,
+			"AWS requests sent, retries included, by service and "
+			"operation.");
+	metrics_declare(m, "sagesync_aws_throttles_total", METRICS_COUNTER,
+			"AWS answers that were throttling, by service and "
+			"operation.");
+	metrics_declare_histogram(m, "sagesync_git_fetch_duration_seconds",
+				  "How long fetching the source took.", fetch,
+				  sizeof(fetch) / sizeof(fetch[0]));
+	metrics_declare(m, "sagesync_git_fetch_errors_total", METRICS_COUNTER,
+			"Fetches of the source that failed.");
+	metrics_declare(m, "sagesync_source_refused_total", METRICS_COUNTER,
+			"Source heads not applied, by reason: unsigned "
+			"(signature verification failed), force-push, "
+			"missing (branch or tag deleted).");
+	httpd_declare_metrics(m);
+}
+
+static double seconds_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	       (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void refused(struct daemon *d, const char *reason)
+{
+	const char *labels[] = { "reason", reason, NULL };
+
+	metrics_add(d->m, "sagesync_source_refused_total", labels, 1);
+}
+
+/* Starts (or restarts, after a reload) the HTTP server of the config. */
+static int serve(struct daemon *d, struct err *e)
+{
+	const struct config *cfg = d->cfg;
+	struct httpd_options hopt = { 0 };
+
+	httpd_stop(d->h);
+	d->h = NULL;
+	free(d->github);
+	free(d->gitlab);
+	d->github = d->gitlab = NULL;
+	if (!cfg->server || !cfg->server->listen)
+		return 0;
+	d->github = read_secret(cfg->server->github_secret_file,
+				"server.githubSecretFile");
+	d->gitlab = read_secret(cfg->server->gitlab_token_file,
+				"server.gitlabTokenFile");
+	hopt.listen = cfg->server->listen;
+	hopt.github_secret = d->github;
+	hopt.github_secret_len = d->github ? strlen(d->github) : 0;
+	hopt.gitlab_token = d->gitlab;
+	hopt.gitlab_token_len = d->gitlab ? strlen(d->gitlab) : 0;
+	hopt.branch = cfg->source->branch ? cfg->source->branch : "main";
+	hopt.metrics = d->m;
+	hopt.ready = daemon_ready;
+	hopt.on_fetch = daemon_fetch;
+	hopt.payload = d;
+	if (httpd_start(&d->h, &hopt, e) < 0)
+		return -1;
+	log_msg(LOG_INFO, NULL, NULL, "serving on port %d", httpd_port(d->h));
+	return 0;
+}
+
+/* The AWS client of the config, its calls counted in the metrics. */
+static int aws_for(struct aws_client **out, const struct config *cfg,
+		   struct metrics *m, struct err *e)
+{
+	struct aws_options aopt = { 0 };
+
+	config_aws_options(cfg, &aopt);
+	aopt.on_call = count_call;
+	aopt.on_call_payload = m;
+	return aws_client_new(out, &aopt, e);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+	return a == b || (a && b && !strcmp(a, b));
+}
+
+/* whether the server of `old` (running) is the one d->cfg asks for */
+static bool same_server(const struct daemon *d, const struct config *old)
+{
+	const struct config_server *a = old->server, *b = d->cfg->server;
+	char *github, *gitlab;
+	bool same;
+
+	if (!a || !b)
+		return !a && !b;
+	if (!same_str(a->listen, b->listen) ||
+	    !same_str(old->source->branch, d->cfg->source->branch))
+		return false;
+	/* a rotated secret restarts the server too */
+	github = read_secret(b->github_secret_file, "server.githubSecretFile");
+	gitlab = read_secret(b->gitlab_token_file, "server.gitlabTokenFile");
+	same = same_str(github, d->github) && same_str(gitlab, d->gitlab);
+	free(github);
+	free(gitlab);
+	return same;
+}
+
+/* SIGHUP: a new config, if it is valid; the old one stays otherwise. */
+static void reload(struct daemon *d)
+{
+	struct diag_list diags = DIAG_LIST_INIT;
+	struct config *cfg = NULL;
+	struct aws_client *aws = NULL;
+	struct err e = ERR_INIT;
+	size_t i;
+
+	if (config_load(&cfg, d->config_path, &diags) < 0 || !cfg->source) {
+		for (i = 0; i < diags.n; i++)
+			log_msg(LOG_ERROR, NULL, diags.items[i].file,
+				"%d:%d: %s", diags.items[i].line,
+				diags.items[i].col, diags.items[i].msg);
+		log_msg(LOG_ERROR, NULL, NULL,
+			"reload: %s is not valid; the running config is kept",
+			d->config_path);
+		goto out;
 	}
-	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
-		b.ptr[--b.len] = '\0';
-	return buf_detach(&b);
+	if (aws_for(&aws, cfg, d->m, &e) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL,
+			"reload: %s; the running config is kept", e.msg);
+		goto out;
+	}
+	/* swap: the old ones are freed below */
+	{
+		struct config *c = d->cfg;
+		struct aws_client *a = d->aws;
+
+		d->cfg = cfg;
+		d->aws = aws;
+		cfg = c;
+		aws = a;
+	}
+	if (!same_server(d, cfg) && serve(d, &e) < 0)
+		log_msg(LOG_ERROR, NULL, NULL, "reload: %s", e.msg);
+	log_msg(LOG_INFO, NULL, NULL, "reloaded %s", d->config_path);
+out:
+	aws_client_free(aws);
+	config_free(cfg);
+	diag_release(&diags);
+}
+
+/*
+ * One cycle: fetch the source, choose the revision to apply, apply it.
+ * The head of the followed branch (or tag) is applied unless it is not
+ * signed by an allowed signer, or it does not descend from the revision
+ * last applied (a force-push), or it is gone (a deleted branch): then the
+ * revision last applied is reconciled instead, so the live state stays
+ * as it was (drift still healed), and the refusal is logged and counted.
+ */
+static void cycle(struct daemon *d)
+{
+	const struct config *cfg = d->cfg;
+	struct buf repo = BUF_INIT, who = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct outcome o;
+	struct timespec t0;
+	char head[41] = "", last[41];
+	const char *target = NULL, *result;
+	const char *labels[] = { "result", NULL, NULL };
+	int git;
+
+	applied_get(cfg, last);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (gitsrc_is_url(cfg->source->url)) {
+		if (fetch_source(cfg, &e) < 0) {
+			metrics_add(d->m, "sagesync_git_fetch_errors_total",
+				    NULL, 1);
+			log_msg(LOG_ERROR, NULL, NULL,
+				"fetch: %s; reconciling what was fetched "
+				"before",
+				e.msg);
+			err_clear(&e);
+		}
+		metrics_observe(d->m, "sagesync_git_fetch_duration_seconds",
+				NULL, seconds_since(&t0));
+	}
+	if ((git = source_repo(&repo, cfg, &e)) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "source: %s", e.msg);
+		result = "failed";
+		goto out;
+	}
+	if (git && resolve(repo.ptr, cfg, NULL, head, &e) < 0) {
+		refused(d, "missing");
+		log_msg(LOG_ERROR, NULL, NULL, "source: %s; %s%.7s", e.msg,
+			last[0] ? "keeping the live state of " :
+				  "nothing to apply",
+			last);
+		err_clear(&e);
+		head[0] = '\0';
+	}
+	target = git ? head : NULL;
+	if (git && head[0] && last[0] && strcmp(head, last) &&
+	    gitsrc_descends(repo.ptr, head, last, &e) != 1) {
+		refused(d, "force-push");
+		log_msg(LOG_ERROR, head, NULL,
+			"the source was rewritten (force-pushed): %.7s does "
+			"not descend from %.7s, the revision applied last; it "
+			"is not applied. Review it, then apply it with "
+			"`sagesync apply --once --revision %.7s`%s%s",
+			head, last, head, e.code ? ": " : "",
+			e.code ? e.msg : "");
+		err_clear(&e);
+		head[0] = '\0';
+	}
+	if (git && head[0] && cfg->source->verify) {
+		if (gitsrc_verify(repo.ptr, head,
+				  cfg->source->verify->allowed_signers_file,
+				  &who, &e) < 0) {
+			refused(d, "unsigned");
+			log_msg(LOG_ERROR, head, NULL,
+				"not applied: %s; %s%.7s", e.msg,
+				last[0] ? "keeping the live state of " :
+					  "nothing is applied",
+				last);
+			err_clear(&e);
+			head[0] = '\0';
+		} else if (strcmp(head, last)) {
+			log_msg(LOG_INFO, head, NULL,
+				"signature verified: signed by %s", who.ptr);
+		}
+	}
+	if (git && !head[0]) {
+		if (!last[0]) {
+			result = "refused";
+			goto out;
+		}
+		target = last;
+	}
+	if (once(RUN, cfg, d->aws, repo.ptr, target, false, false, &o) ==
+	    CMD_OK) {
+		/* the head refused, the last revision reconciled instead */
+		result = target == last ? "refused" : "success";
+		if (target == head)
+			applied_set(cfg, target);
+	} else {
+		result = o.invalid ? "invalid" : "failed";
+	}
+	if (target) {
+		const char *rev[] = { "revision", target, NULL };
+
+		metrics_replace(d->m, "sagesync_last_applied_revision_info",
+				rev, 1);
+		if (o.applied)
+			metrics_replace(d->m,
+					"sagesync_last_good_revision_info", rev,
+					1);
+	}
+	if (o.drifts)
+		metrics_add(d->m, "sagesync_drift_detected_total", NULL,
+			    (double)o.drifts);
+out:
+	labels[1] = result;
+	metrics_add(d->m, "sagesync_reconcile_total", labels, 1);
+	metrics_observe(d->m, "sagesync_reconcile_duration_seconds", NULL,
+			seconds_since(&t0));
+	buf_release(&repo);
+	buf_release(&who);
 }
 
 /*
  * `sagesync run`: reconcile at once, then every source.interval (with
  * 10% jitter, so replicas and many controllers do not beat in step) or
- * as soon as a webhook push arrives; serve HTTP; exit 0 on SIGTERM once
- * the reconcile in flight is done.
+ * as soon as a webhook push arrives; serve HTTP; SIGHUP reloads the
+ * config; exit 0 on SIGTERM once the reconcile in flight is done.
  */
-static int daemon_loop(const struct config *cfg, struct aws_client *aws)
+static int daemon_loop(const char *config_path, struct config *cfg)
 {
-	static const double bounds[] = { 0.5, 1, 2, 5, 10, 30, 60, 300, 900 };
 	struct daemon d;
-	struct metrics *m = NULL;
-	struct httpd *h = NULL;
-	struct httpd_options hopt = { 0 };
 	struct err e = ERR_INIT;
 	pthread_t sig;
-	char *github = NULL, *gitlab = NULL;
-	long interval = cfg->source->interval_seconds;
 	int rc = CMD_OK;
 
 	memset(&d, 0, sizeof(d));
+	d.config_path = config_path;
+	d.cfg = cfg;
 	pthread_mutex_init(&d.lock, NULL);
 	pthread_cond_init(&d.wake, NULL);
 	sigemptyset(&d.signals);
@@ -376,72 +826,38 @@ static int daemon_loop(const struct config *cfg, struct aws_client *aws)
 	/* before any thread: every thread inherits the blocked set */
 	pthread_sigmask(SIG_BLOCK, &d.signals, NULL);
 	pthread_create(&sig, NULL, signal_thread, &d);
-	metrics_new(&m);
-	metrics_declare(m, "sagesync_reconcile_total", METRICS_COUNTER,
-			"Reconciles by result.");
-	metrics_declare_histogram(m, "sagesync_reconcile_duration_seconds",
-				  "How long reconciles took.", bounds,
-				  sizeof(bounds) / sizeof(bounds[0]));
-	metrics_declare(m, "sagesync_aws_calls_total", METRICS_COUNTER,
-			"AWS requests sent, retries included.");
-	metrics_declare(m, "sagesync_aws_throttles_total", METRICS_COUNTER,
-			"AWS answers that were throttling.");
-	httpd_declare_metrics(m);
-	if (cfg->server && cfg->server->listen) {
-		github = read_secret(cfg->server->github_secret_file);
-		gitlab = read_secret(cfg->server->gitlab_token_file);
-		hopt.listen = cfg->server->listen;
-		hopt.github_secret = github;
-		hopt.github_secret_len = github ? strlen(github) : 0;
-		hopt.gitlab_token = gitlab;
-		hopt.gitlab_token_len = gitlab ? strlen(gitlab) : 0;
-		hopt.branch = cfg->source->branch ? cfg->source->branch :
-						    "main";
-		hopt.metrics = m;
-		hopt.ready = daemon_ready;
-		hopt.on_fetch = daemon_fetch;
-		hopt.payload = &d;
-		if (httpd_start(&h, &hopt, &e) < 0) {
-			fprintf(stderr, "sagesync: %s\n", e.msg);
-			rc = CMD_FAILED;
-			wake(&d, true);
-		} else {
-			fprintf(stderr, "sagesync: serving on port %d\n",
-				httpd_port(h));
-		}
+	metrics_new(&d.m);
+	declare_metrics(d.m);
+	if (aws_for(&d.aws, cfg, d.m, &e) < 0 || serve(&d, &e) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "%s", e.msg);
+		rc = CMD_FAILED;
+		wake(&d, SIGTERM);
 	}
+	log_msg(LOG_INFO, NULL, NULL, "following %s%s%s every %lds",
+		cfg->source->url, cfg->source->branch ? " branch " : "",
+		cfg->source->branch ? cfg->source->branch : "",
+		cfg->source->interval_seconds);
 	for (;;) {
-		struct timespec t0, t1, until;
-		struct aws_stats before, after;
-		const char *labels[] = { "result", NULL, NULL };
-		long wait_ms;
-		int r;
+		struct timespec until;
+		long interval, wait_ms;
+		bool again;
 
 		pthread_mutex_lock(&d.lock);
-		if (d.stop) {
-			pthread_mutex_unlock(&d.lock);
-			break;
-		}
+		again = !d.stop;
 		d.now = false;
-		pthread_mutex_unlock(&d.lock);
-
-		aws_client_stats(aws, &before);
-		clock_gettime(CLOCK_MONOTONIC, &t0);
-		r = once(RUN, cfg, aws, NULL, false, false);
-		clock_gettime(CLOCK_MONOTONIC, &t1);
-		aws_client_stats(aws, &after);
-		labels[1] = r == CMD_OK ? "success" : "failed";
-		metrics_add(m, "sagesync_reconcile_total", labels, 1);
-		metrics_observe(m, "sagesync_reconcile_duration_seconds", NULL,
-				(double)(t1.tv_sec - t0.tv_sec) +
-					(double)(t1.tv_nsec - t0.tv_nsec) /
-						1e9);
-		metrics_add(m, "sagesync_aws_calls_total", NULL,
-			    (double)(after.calls - before.calls));
-		metrics_add(m, "sagesync_aws_throttles_total", NULL,
-			    (double)(after.throttles - before.throttles));
+		if (d.reload) {
+			d.reload = false;
+			pthread_mutex_unlock(&d.lock);
+			reload(&d);
+		} else {
+			pthread_mutex_unlock(&d.lock);
+		}
+		if (!again)
+			break;
+		cycle(&d);
 
 		/* the next one: the interval, give or take 10% */
+		interval = d.cfg->source->interval_seconds;
 		wait_ms = interval * 900 +
 			  (long)arc4random_uniform(
 				  (uint32_t)(interval * 200 + 1));
@@ -459,14 +875,80 @@ static int daemon_loop(const struct config *cfg, struct aws_client *aws)
 			;
 		pthread_mutex_unlock(&d.lock);
 	}
-	httpd_stop(h);
+	httpd_stop(d.h);
 	pthread_join(sig, NULL);
-	metrics_free(m);
-	free(github);
-	free(gitlab);
+	if (d.aws) {
+		struct aws_stats st;
+
+		aws_client_stats(d.aws, &st);
+		log_msg(LOG_INFO, NULL, NULL,
+			"aws calls: %lu (%lu retries, %lu throttled)", st.calls,
+			st.retries, st.throttles);
+	}
+	aws_client_free(d.aws);
+	metrics_free(d.m);
+	free(d.github);
+	free(d.gitlab);
+	config_free(d.cfg);
 	pthread_cond_destroy(&d.wake);
 	pthread_mutex_destroy(&d.lock);
-	fprintf(stderr, "sagesync: stopped\n");
+	log_msg(LOG_INFO, NULL, NULL, "stopped");
+	return rc;
+}
+
+/*
+ * The CLI's reconcile: fetch a remote source, choose the revision, check
+ * its signature (apply refuses an unsigned one; plan and status say so),
+ * then plan, apply or list.
+ */
+static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
+	       const char *rev, bool json, bool mass)
+{
+	struct buf repo = BUF_INIT, who = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct outcome o;
+	char commit[41] = "";
+	int git, rc = CMD_FAILED;
+
+	if (gitsrc_is_url(cfg->source->url) && fetch_source(cfg, &e) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "fetch: %s", e.msg);
+		goto out;
+	}
+	if ((git = source_repo(&repo, cfg, &e)) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "source: %s", e.msg);
+		goto out;
+	}
+	if (!git && rev) {
+		log_msg(LOG_ERROR, NULL, NULL,
+			"--revision needs a Git repository; '%s' is a plain "
+			"directory",
+			repo.ptr);
+		goto out;
+	}
+	if (git && resolve(repo.ptr, cfg, rev, commit, &e) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "source '%s': revision: %s",
+			cfg->source->url, e.msg);
+		goto out;
+	}
+	if (git && cfg->source->verify &&
+	    gitsrc_verify(repo.ptr, commit,
+			  cfg->source->verify->allowed_signers_file, &who,
+			  &e) < 0) {
+		if (mode == APPLY) {
+			log_msg(LOG_ERROR, commit, NULL, "not applied: %s",
+				e.msg);
+			goto out;
+		}
+		log_msg(LOG_WARN, commit, NULL,
+			"%s: the daemon would not apply it", e.msg);
+	}
+	rc = once(mode, cfg, aws, repo.ptr, git ? commit : NULL, json, mass,
+		  &o);
+	if (mode == APPLY && rc == CMD_OK)
+		applied_set(cfg, commit);
+out:
+	buf_release(&repo);
+	buf_release(&who);
 	return rc;
 }
 
@@ -486,17 +968,21 @@ static int run(enum mode mode, const char *path, const char *rev, bool json,
 		goto out;
 	}
 	if (!cfg->source) {
-		fprintf(stderr, "sagesync: %s: no 'source' configured\n",
+		log_msg(LOG_ERROR, NULL, NULL, "%s: no 'source' configured",
 			cfg->file);
+		goto out;
+	}
+	if (mode == RUN) {
+		rc = daemon_loop(path, cfg);
+		cfg = NULL; /* the daemon's now, freed there */
 		goto out;
 	}
 	config_aws_options(cfg, &aopt);
 	if (aws_client_new(&aws, &aopt, &e) < 0) {
-		fprintf(stderr, "sagesync: %s\n", e.msg);
+		log_msg(LOG_ERROR, NULL, NULL, "%s", e.msg);
 		goto out;
 	}
-	rc = mode == RUN ? daemon_loop(cfg, aws) :
-			   once(mode, cfg, aws, rev, json, mass);
+	rc = cli(mode, cfg, aws, rev, json, mass);
 out:
 	fflush(stdout); /* the plan before the summary, even in a pipe */
 	if (aws) {
@@ -520,6 +1006,7 @@ static int command(enum mode mode, int argc, char **argv)
 		{ "output", required_argument, NULL, 'o' },
 		{ "once", no_argument, NULL, 'O' },
 		{ "allow-mass-prune", no_argument, NULL, 'M' },
+		{ "log-format", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -529,6 +1016,7 @@ static int command(enum mode mode, int argc, char **argv)
 					    status_usage;
 	const char *path = NULL, *rev = NULL;
 	bool json = false, once = false, mass = false;
+	enum log_format lf = mode == RUN ? LOG_JSON : LOG_TEXT;
 	int c;
 
 	optind = 1;
@@ -554,6 +1042,12 @@ static int command(enum mode mode, int argc, char **argv)
 		case 'M':
 			mass = true;
 			break;
+		case 'L':
+			if (log_parse_format(optarg, &lf) < 0) {
+				fputs(usage, stderr);
+				return CMD_USAGE;
+			}
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			return CMD_OK;
@@ -567,6 +1061,7 @@ static int command(enum mode mode, int argc, char **argv)
 		fputs(usage, stderr);
 		return CMD_USAGE;
 	}
+	log_set_format(lf);
 	return run(mode, path, rev, json, mass);
 }
 

@@ -93,16 +93,38 @@ static const struct schema_rule rule_listen = {
 	.pattern = "(\\[[0-9a-fA-F:]+\\]|[A-Za-z0-9.-]*):[0-9]{1,5}",
 };
 
+static const struct schema_rule rule_env = {
+	.what = "an environment variable name",
+	.expect = "letters, digits and _, like GIT_TOKEN",
+	.min_len = 1,
+	.max_len = 255,
+	.pattern = "[A-Za-z_][A-Za-z0-9_]*",
+};
+
+static void check_auth(struct schema_ctx *c, void *obj, const struct ynode *map,
+		       const char *path)
+{
+	struct config_auth *a = obj;
+
+	if (a->token_file && a->token_env)
+		schema_error(c, schema_key(c, map, "tokenEnv"),
+			     "%s: set one of 'tokenFile' and 'tokenEnv'", path);
+}
+
 static const struct schema_field auth_fields[] = {
+	F("username", SCHEMA_STR, struct config_auth, username,
+	  .rule = &rule_path),
 	F("tokenFile", SCHEMA_STR, struct config_auth, token_file,
 	  .rule = &rule_path),
+	F("tokenEnv", SCHEMA_STR, struct config_auth, token_env,
+	  .rule = &rule_env),
 	F("sshKeyFile", SCHEMA_STR, struct config_auth, ssh_key_file,
 	  .rule = &rule_path),
 	F("knownHostsFile", SCHEMA_STR, struct config_auth, known_hosts_file,
 	  .rule = &rule_path),
 };
 static const struct schema_shape auth_shape =
-	SHAPE("auth", struct config_auth, auth_fields, NULL);
+	SHAPE("auth", struct config_auth, auth_fields, check_auth);
 
 static const struct schema_field verify_fields[] = {
 	F("allowedSignersFile", SCHEMA_STR, struct config_verify,

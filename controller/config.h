@@ -19,7 +19,9 @@
 #include "manifest.h"
 
 struct config_auth {
+	char *username;
 	char *token_file;
+	char *token_env;
 	char *ssh_key_file;
 	char *known_hosts_file;
 };

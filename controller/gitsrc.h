@@ -1,7 +1,9 @@
 /*
  * The Git source, with libgit2: the manifests of one revision of a
- * repository. Today a local repository (a path or file:// URL); fetching
- * remotes, authentication and signatures come with the daemon.
+ * repository, read from a local repository (a plain path) or from a
+ * mirror of a remote one (any URL: file://, git://, https://, ssh:// or
+ * scp-style user@host:path) that gitsrc_fetch() keeps in the state
+ * directory: cloned once, then fetched incrementally.
  *
  * gitsrc_export() writes the files under `path` of a commit into a
  * directory, where the manifest loader reads them as it reads any tree;
@@ -13,6 +15,7 @@
 
 #include <stdbool.h>
 
+#include "buf.h"
 #include "err.h"
 
 /*
@@ -30,6 +33,54 @@ int gitsrc_is_repository(const char *path, struct err *e);
  */
 int gitsrc_export(const char *repo, const char *rev, const char *path,
 		  const char *dest, char commit[41], struct err *e);
+
+/* Whether `url` names a remote to fetch (a URL or scp-style), not a path. */
+bool gitsrc_is_url(const char *url);
+
+/*
+ * How to reach a remote. Secrets are borrowed and never logged.
+ * https: `token` (with `username`, default "git") is sent as HTTP basic
+ * authentication when the server asks; the server certificate is always
+ * verified, against `ca_file` or the system's CA certificates.
+ * ssh: the private key `ssh_key_file`, and the server's key must be in
+ * `known_hosts_file` (strict: an unknown or changed key is refused).
+ */
+struct gitsrc_remote {
+	const char *url;
+	const char *username;
+	const char *token;
+	const char *ssh_key_file;
+	const char *known_hosts_file;
+	const char *ca_file;
+};
+
+/*
+ * Brings the bare mirror at `dir` (created on first use) up to date with
+ * the remote: every branch and tag, force-updated, and those deleted on
+ * the remote pruned; HEAD follows the remote's default branch.
+ */
+int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e);
+
+/*
+ * The commit a source names in the repository at `repo`: a branch, a tag
+ * or a commit id (at most one set; none: HEAD). A branch or tag that does
+ * not exist is ERR_NOTFOUND, saying so.
+ */
+int gitsrc_resolve(const char *repo, const char *branch, const char *tag,
+		   const char *commit, char out[41], struct err *e);
+
+/* 1 when `commit` is `base` or descends from it, 0 when not, <0 error. */
+int gitsrc_descends(const char *repo, const char *commit, const char *base,
+		    struct err *e);
+
+/*
+ * 0 when `commit` carries an SSH signature by a key `allowed_signers`
+ * allows (see sshkeys.h); the signer is put in `principal`. An unsigned
+ * or wrongly signed commit is an error saying which and why.
+ */
+int gitsrc_verify(const char *repo, const char *commit,
+		  const char *allowed_signers, struct buf *principal,
+		  struct err *e);
 
 /* libgit2's process-wide state: call once at exit. */
 void gitsrc_global_cleanup(void);

@@ -187,6 +187,23 @@ void metrics_set(struct metrics *m, const char *name, const char *const *labels,
 	pthread_mutex_unlock(&m->lock);
 }
 
+void metrics_replace(struct metrics *m, const char *name,
+		     const char *const *labels, double value)
+{
+	struct family *f;
+	size_t i;
+
+	pthread_mutex_lock(&m->lock);
+	find(m, name, NULL, &f); /* the family; its series go below */
+	for (i = 0; i < f->n_series; i++) {
+		free(f->series[i].labels);
+		free(f->series[i].buckets);
+	}
+	f->n_series = 0;
+	find(m, name, labels, &f)->value = value;
+	pthread_mutex_unlock(&m->lock);
+}
+
 void metrics_observe(struct metrics *m, const char *name,
 		     const char *const *labels, double value)
 {

@@ -40,6 +40,12 @@ void metrics_add(struct metrics *m, const char *name, const char *const *labels,
 		 double by);
 void metrics_set(struct metrics *m, const char *name, const char *const *labels,
 		 double value);
+/*
+ * Sets the series `labels` of a gauge and drops the family's other
+ * series: for info metrics, whose one series moves (a new revision).
+ */
+void metrics_replace(struct metrics *m, const char *name,
+		     const char *const *labels, double value);
 void metrics_observe(struct metrics *m, const char *name,
 		     const char *const *labels, double value);
 /* The value of a counter or gauge series (0 when it has none yet). */

@@ -85,6 +85,9 @@ struct aws_client {
 	long timeout_ms;
 	long backoff_base_ms;
 	struct creds_provider *creds;
+	void (*on_call)(const char *service, const char *op, bool throttled,
+			void *payload);
+	void *on_call_payload;
 
 	pthread_mutex_t lock; /* guards everything below */
 	struct http_client *pool[POOL_MAX];
@@ -149,6 +152,8 @@ int aws_client_new(struct aws_client **out, const struct aws_options *opt,
 	if (getenv("SAGESYNC_AWS_BACKOFF_MS"))
 		c->backoff_base_ms =
 			strtol(getenv("SAGESYNC_AWS_BACKOFF_MS"), NULL, 10);
+	c->on_call = opt->on_call;
+	c->on_call_payload = opt->on_call_payload;
 	c->rate = opt->rate > 0 ? opt->rate : 25;
 	c->burst = opt->burst > 0 ? opt->burst : 50;
 	c->tokens = c->burst;
@@ -494,6 +499,11 @@ static int attempt(struct aws_client *c, const struct call *k,
 		parse_error(k->svc, k->op, r, e);
 		rc = e->code;
 	}
+	if (c->on_call)
+		c->on_call(k->svc->name, k->op,
+			   rc < 0 && (aws_is_throttle(e->aws_code) ||
+				      e->http_status == 429),
+			   c->on_call_payload);
 out:
 	sigv4_result_release(&sig);
 	creds_release(&cr);

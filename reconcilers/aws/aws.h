@@ -63,6 +63,14 @@ struct aws_options {
 	double rate; /* requests per second; 0: 25 */
 	double burst; /* 0: 50 */
 	long timeout_ms; /* per attempt; 0: 30 s */
+	/*
+	 * Told of every attempt sent (retries included), from the calling
+	 * thread, with whether AWS answered it with throttling: for metrics
+	 * by service and operation. NULL: nobody is told.
+	 */
+	void (*on_call)(const char *service, const char *op, bool throttled,
+			void *payload);
+	void *on_call_payload;
 };
 
 struct aws_stats {
