@@ -452,6 +452,7 @@ struct daemon {
 	bool now; /* a webhook push or SIGHUP: reconcile without waiting */
 	bool reload; /* SIGHUP: read the config again first */
 	bool ready; /* the source is fetched and a reconcile has finished */
+	const char *why; /* what started the next reconcile */
 	sigset_t signals;
 	const char *config_path;
 	struct config *cfg;
@@ -466,10 +467,12 @@ static void wake(struct daemon *d, int sig)
 	pthread_mutex_lock(&d->lock);
 	if (sig == SIGHUP)
 		d->reload = true;
-	if (sig == SIGTERM || sig == SIGINT)
+	if (sig == SIGTERM || sig == SIGINT) {
 		d->stop = true;
-	else
+	} else {
 		d->now = true;
+		d->why = sig == SIGHUP ? "reload" : "webhook";
+	}
 	pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 }
@@ -691,7 +694,7 @@ out:
  * revision last applied is reconciled instead, so the live state stays
  * as it was (drift still healed), and the refusal is logged and counted.
  */
-static void cycle(struct daemon *d)
+static void cycle(struct daemon *d, const char *why)
 {
 	const struct config *cfg = d->cfg;
 	struct buf repo = BUF_INIT, who = BUF_INIT;
@@ -703,6 +706,7 @@ static void cycle(struct daemon *d)
 	const char *labels[] = { "result", NULL, NULL };
 	int git;
 
+	log_msg(LOG_INFO, NULL, NULL, "reconcile started (%s)", why);
 	applied_get(cfg, last);
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (gitsrc_is_url(cfg->source->url)) {
@@ -817,6 +821,7 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 	memset(&d, 0, sizeof(d));
 	d.config_path = config_path;
 	d.cfg = cfg;
+	d.why = "start";
 	pthread_mutex_init(&d.lock, NULL);
 	pthread_cond_init(&d.wake, NULL);
 	sigemptyset(&d.signals);
@@ -840,11 +845,14 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 	for (;;) {
 		struct timespec until;
 		long interval, wait_ms;
+		const char *why;
 		bool again;
 
 		pthread_mutex_lock(&d.lock);
 		again = !d.stop;
 		d.now = false;
+		why = d.why;
+		d.why = "interval";
 		if (d.reload) {
 			d.reload = false;
 			pthread_mutex_unlock(&d.lock);
@@ -854,7 +862,7 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 		}
 		if (!again)
 			break;
-		cycle(&d);
+		cycle(&d, why);
 
 		/* the next one: the interval, give or take 10% */
 		interval = d.cfg->source->interval_seconds;

@@ -1,0 +1,167 @@
+#!/bin/sh
+# What the daemon applies from its source, and what it refuses: with
+# source.verify, a commit signed by an allowed key deploys, an unsigned
+# one or one signed by another key is refused and the live state kept; a
+# force-push (a head that does not descend from the revision applied) and
+# a deleted branch are refused and reported until someone applies a
+# revision explicitly. Usage: test_source.sh SAGESYNC SOURCE_DIR
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+. "$src/tests/lib.sh"
+. "$src/tests/git_servers.sh"
+daemon=""
+trap '[ -n "$daemon" ] && kill "$daemon" 2>/dev/null; sim_stop; rm -rf "$tmp"' EXIT INT TERM
+isolate_aws
+export SAGESYNC_POLL_MS=100
+git_identity
+sim_start SIM_STATE_SECONDS=0
+quickstart_prerequisites
+
+# two signing keys; only the first is an allowed signer
+ssh-keygen -q -t ed25519 -N "" -C alice -f "$tmp/alice"
+ssh-keygen -q -t ed25519 -N "" -C mallory -f "$tmp/mallory"
+printf 'alice@example.com namespaces="git" %s\n' "$(cut -d' ' -f1,2 "$tmp/alice.pub")" \
+	>"$tmp/allowed_signers"
+
+repo=$tmp/repo
+git init -q -b main "$repo"
+git -C "$repo" config gpg.format ssh
+cp "$src"/examples/quickstart/*.yaml "$repo/"
+git -C "$repo" add -A
+git -C "$repo" -c user.signingkey="$tmp/alice" commit -q -S -m "quickstart, signed"
+first=$(git -C "$repo" rev-parse HEAD)
+# commit VALUE [KEY]: the threshold set to VALUE, signed with KEY if given
+commit() {
+	sed -i "s/threshold: [0-9]*\$/threshold: $1/" "$repo/alarms.yaml"
+	if [ -n "${2:-}" ]; then
+		git -C "$repo" -c user.signingkey="$tmp/$2" commit -q -S -am "threshold $1"
+	else
+		git -C "$repo" commit -q -am "threshold $1"
+	fi
+}
+
+port=$(free_port)
+cat >"$tmp/config.yaml" <<EOC
+name: source-test
+stateDir: $tmp/state
+source:
+  url: "file://$repo"
+  branch: main
+  interval: 1h
+  verify: {allowedSignersFile: $tmp/allowed_signers}
+aws: {region: us-east-1, endpointUrl: "$AWS_ENDPOINT_URL"}
+server: {listen: "127.0.0.1:$port"}
+EOC
+mkdir "$tmp/state"
+"$bin" run --config "$tmp/config.yaml" 2>"$tmp/daemon.log" &
+daemon=$!
+base=http://127.0.0.1:$port
+
+# metric NAME{LABELS}: its value on /metrics (0 when absent)
+metric() { python3 - "$base/metrics" "$1" <<'PY'
+import sys, urllib.request
+try:
+    text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+except Exception:
+    print(-1); sys.exit()
+for line in text.splitlines():
+    if line.startswith(sys.argv[2] + " "):
+        print(int(float(line.split()[-1]))); break
+else:
+    print(0)
+PY
+}
+cycles() {
+	echo $(($(metric 'sagesync_reconcile_total{result="success"}') + \
+		$(metric 'sagesync_reconcile_total{result="refused"}') + \
+		$(metric 'sagesync_reconcile_total{result="failed"}')))
+}
+wait_for() {
+	n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+at_least() { [ "$(cycles)" -ge "$1" ]; }
+# reconcile: one more cycle, now (SIGHUP), and wait for its end
+reconcile() {
+	c=$(cycles)
+	kill -HUP "$daemon"
+	wait_for 60 at_least $((c + 1)) || bad "no reconcile after SIGHUP"
+}
+threshold() {
+	aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
+		--query 'MetricAlarms[0].Threshold' --output text
+}
+
+wait_for 60 at_least 1 || { bad "the daemon did not reconcile"; cat "$tmp/daemon.log"; }
+equals "a commit signed by an allowed key deploys" 5.0 "$(threshold)"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the signer is logged" "signature verified: signed by alice@example.com"
+
+commit 6
+reconcile
+equals "an unsigned commit is not applied" 5.0 "$(threshold)"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the refusal says why" "is not signed; keeping the live state of ${first%"${first#???????}"}"
+equals "the refusal is counted" 1 "$(metric 'sagesync_source_refused_total{reason="unsigned"}')"
+
+commit 7 mallory
+reconcile
+equals "a commit signed by another key is not applied" 5.0 "$(threshold)"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "names the reason" "the signing key is not in the allowed signers file"
+
+commit 8 alice
+reconcile
+equals "a signed commit on top deploys" 8.0 "$(threshold)"
+signed=$(git -C "$repo" rev-parse HEAD)
+equals "last applied revision in the metrics" 1 \
+	"$(metric "sagesync_last_applied_revision_info{revision=\"$signed\"}")"
+
+# a force-push back to the first commit: refused until applied by hand
+git -C "$repo" reset -q --hard "$first"
+reconcile
+equals "a force-push is not applied" 8.0 "$(threshold)"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the force-push is reported" "was rewritten (force-pushed)"
+equals "the force-push is counted" 1 "$(metric 'sagesync_source_refused_total{reason="force-push"}')"
+"$bin" apply --once --config "$tmp/config.yaml" --revision "$first" >"$tmp/out" 2>&1
+equals "applied by hand" 0 "$?"
+commit 9 alice
+reconcile
+equals "then the daemon follows again" 9.0 "$(threshold)"
+
+# the branch deleted: refused, the live state kept, the daemon alive
+git -C "$repo" checkout -q -b other
+git -C "$repo" branch -q -D main
+reconcile
+equals "a deleted branch changes nothing" 9.0 "$(threshold)"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the deletion is reported" "branch 'main' does not exist in the repository"
+equals "still alive" 0 "$(kill -0 "$daemon"; echo $?)"
+
+# every log line is a JSON object with the documented fields
+python3 - "$tmp/daemon.log" >"$tmp/out" <<'PY'
+import json, sys
+for n, line in enumerate(open(sys.argv[1]), 1):
+    o = json.loads(line)
+    assert {"time", "level", "message"} <= o.keys(), (n, line)
+    assert o["level"] in ("debug", "info", "warn", "error"), (n, line)
+print("json ok")
+PY
+contains "the log is JSON lines" "json ok"
+grep -q '"revision":"'"$signed"'"' "$tmp/daemon.log" && ok || bad "no revision field"
+grep -q '"resource":"Alarm/churn-prod-5xx"' "$tmp/daemon.log" && ok || bad "no resource field"
+
+kill -TERM "$daemon"
+wait "$daemon"
+equals "SIGTERM exits 0" 0 "$?"
+daemon=""
+finish
