@@ -679,7 +679,9 @@ static void reload(struct daemon *d)
 	}
 	if (!same_server(d, cfg) && serve(d, &e) < 0)
 		log_msg(LOG_ERROR, NULL, NULL, "reload: %s", e.msg);
-	log_msg(LOG_INFO, NULL, NULL, "reloaded %s", d->config_path);
+	log_msg(LOG_INFO, NULL, NULL, "reloaded %s: following %s every %lds",
+		d->config_path, d->cfg->source->url,
+		d->cfg->source->interval_seconds);
 out:
 	aws_client_free(aws);
 	config_free(cfg);

@@ -326,6 +326,7 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 	char *specs[] = { heads, tags };
 	git_strarray refspecs = { specs, 2 };
 	git_fetch_options opts;
+	git_remote_create_options copts;
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_buf head = GIT_BUF_INIT;
@@ -334,6 +335,8 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 
 	pthread_once(&once, init);
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
+	git_remote_create_options_init(&copts,
+				       GIT_REMOTE_CREATE_OPTIONS_VERSION);
 	if (strncmp(r->url, "https://", 8) == 0 && trust(r->ca_file, e) < 0)
 		return -1;
 	if (git_repository_open_bare(&repo, dir) < 0 &&
@@ -341,7 +344,14 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 		rc = git_fail(e, dir);
 		goto out;
 	}
-	if (git_remote_create_anonymous(&remote, repo, r->url) < 0) {
+	/*
+	 * Anonymous, and without url.*.insteadOf: the URL is the config's
+	 * alone, and libgit2 1.5 leaks a regex match for every config entry
+	 * that rewrite lookup does not match (fixed in later versions).
+	 */
+	copts.repository = repo;
+	copts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	if (git_remote_create_with_opts(&remote, r->url, &copts) < 0) {
 		rc = git_fail(e, r->url);
 		goto out;
 	}

@@ -1,12 +1,16 @@
 #!/bin/sh
 # Installs the Debian packages sagesync needs to build, test and run its
-# demo, and only those that are missing. Run as root (or with sudo
+# demo, and only those that are missing: the Git servers the tests follow
+# (lighttpd for smart HTTP over TLS, sshd) and promtool (in prometheus),
+# which checks the metrics page, among them. Run as root (or with sudo
 # available). Called by `make demo` and `make test`; safe to run again.
 set -eu
 
 packages="build-essential cmake pkg-config git clang clang-format cppcheck
 libclang-rt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev
-libcmocka-dev libmicrohttpd-dev libssl-dev libexpat1-dev python3"
+libcmocka-dev libmicrohttpd-dev libssl-dev libexpat1-dev python3 openssl
+lighttpd lighttpd-mod-openssl openssh-server openssh-client prometheus
+valgrind"
 
 apt_install() {
 	echo "sagesync: installing missing packages:$*"
