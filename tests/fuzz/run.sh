@@ -1,8 +1,8 @@
 #!/bin/sh
 # Runs each fuzz target for a bounded time from its seeds: for manifests
 # the examples and the invalid-manifest corpus, for the config and the
-# webhook receivers corpus/config and corpus/webhook. Findings make it
-# fail.
+# webhook receivers corpus/config and corpus/webhook, for SSH signatures
+# corpus/sshsig. Findings make it fail.
 # Usage: run.sh FUZZ_BUILD_DIR SECONDS
 set -eu
 build=$(cd "$1" && pwd)
@@ -35,3 +35,4 @@ run() {
 run manifest "$src"/examples/*/*.yaml "$src"/tests/fixtures/invalid/*.yaml
 run config "$here"/corpus/config/*.yaml
 run webhook "$here"/corpus/webhook/*
+run sshsig "$here"/corpus/sshsig/*
