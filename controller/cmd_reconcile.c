@@ -689,14 +689,15 @@ out:
 }
 
 /*
- * One cycle: fetch the source, choose the revision to apply, apply it.
+ * One cycle: fetch the source, choose the revision to apply, apply it;
+ * whether a revision was reconciled (false: no source to read yet).
  * The head of the followed branch (or tag) is applied unless it is not
  * signed by an allowed signer, or it does not descend from the revision
  * last applied (a force-push), or it is gone (a deleted branch): then the
  * revision last applied is reconciled instead, so the live state stays
  * as it was (drift still healed), and the refusal is logged and counted.
  */
-static void cycle(struct daemon *d, const char *why)
+static bool cycle(struct daemon *d, const char *why)
 {
 	const struct config *cfg = d->cfg;
 	struct buf repo = BUF_INIT, who = BUF_INIT;
@@ -706,6 +707,7 @@ static void cycle(struct daemon *d, const char *why)
 	char head[41] = "", last[41];
 	const char *target = NULL, *result;
 	const char *labels[] = { "result", NULL, NULL };
+	bool reconciled = false;
 	int git;
 
 	log_msg(LOG_INFO, NULL, NULL, "reconcile started (%s)", why);
@@ -776,6 +778,7 @@ static void cycle(struct daemon *d, const char *why)
 		}
 		target = last;
 	}
+	reconciled = true;
 	if (once(RUN, cfg, d->aws, repo.ptr, target, false, false, &o) ==
 	    CMD_OK) {
 		/* the head refused, the last revision reconciled instead */
@@ -805,6 +808,7 @@ out:
 			seconds_since(&t0));
 	buf_release(&repo);
 	buf_release(&who);
+	return reconciled;
 }
 
 /*
@@ -848,7 +852,7 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 		struct timespec until;
 		long interval, wait_ms;
 		const char *why;
-		bool again;
+		bool again, reconciled;
 
 		pthread_mutex_lock(&d.lock);
 		again = !d.stop;
@@ -864,7 +868,7 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 		}
 		if (!again)
 			break;
-		cycle(&d, why);
+		reconciled = cycle(&d, why);
 
 		/* the next one: the interval, give or take 10% */
 		interval = d.cfg->source->interval_seconds;
@@ -879,7 +883,8 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 			until.tv_nsec -= 1000000000L;
 		}
 		pthread_mutex_lock(&d.lock);
-		d.ready = true;
+		/* ready: the source was read and a reconcile of it ended */
+		d.ready = d.ready || reconciled;
 		while (!d.stop && !d.now &&
 		       pthread_cond_timedwait(&d.wake, &d.lock, &until) == 0)
 			;

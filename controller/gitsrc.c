@@ -401,7 +401,8 @@ int gitsrc_resolve(const char *repo_path, const char *branch, const char *tag,
 			rc = err_set(e, ERR_NOTFOUND,
 				     "%s '%s' does not exist in the repository"
 				     "%s",
-				     branch ? "branch" : "tag", name.ptr + 11,
+				     branch ? "branch" : "tag",
+				     branch ? branch : tag,
 				     branch ? " (deleted or renamed?)" : "");
 			goto out;
 		}

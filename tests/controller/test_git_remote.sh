@@ -92,6 +92,21 @@ ssh-keygen -q -H -f "$tmp/hashed_known_hosts" >/dev/null 2>&1
 config "$ssh_url" ", auth: {sshKeyFile: $tmp/id_ed25519, knownHostsFile: $tmp/hashed_known_hosts}"
 equals "hashed known_hosts: plan works" 2 "$(plan)"
 
+# a tag or a pinned commit instead of a branch
+git -C "$work" tag v1
+git -C "$work" push -q origin v1
+pinned=$(git -C "$work" rev-parse HEAD)
+config "$git_url" ""
+sed -i 's/branch: main/tag: v1/' "$tmp/config.yaml"
+equals "a tag: planned" 2 "$(plan)"
+contains "a tag: its commit is the revision" "revision $pinned"
+sed -i 's/tag: v1/tag: v9/' "$tmp/config.yaml"
+equals "a missing tag: plan fails" 1 "$(plan)"
+contains "a missing tag: says so" "tag 'v9' does not exist in the repository"
+sed -i "s/tag: v9/commit: $pinned/" "$tmp/config.yaml"
+equals "a pinned commit: planned" 2 "$(plan)"
+contains "a pinned commit: is the revision" "revision $pinned"
+
 # ---- the daemon follows each transport --------------------------------------
 threshold() {
 	aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
