@@ -113,6 +113,18 @@ quickstart_prerequisites() {
 		--body "$tmp/model.tar.gz" >/dev/null
 }
 
+# wait_for SECONDS COMMAND...: until COMMAND succeeds (false after SECONDS)
+wait_for() {
+	n=$(($1 * 10))
+	shift
+	while [ $n -gt 0 ]; do
+		"$@" && return 0
+		sleep 0.1
+		n=$((n - 1))
+	done
+	return 1
+}
+
 # commits made by the tests have an author of their own
 git_identity() {
 	export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com

@@ -113,16 +113,6 @@ threshold() {
 		--query 'MetricAlarms[0].Threshold' --output text
 }
 threshold_is() { [ "$(threshold)" = "$1" ]; }
-wait_for() {
-	n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 value=5
 follow() { # NAME URL AUTH
 	config "$2" "$3"

@@ -59,17 +59,6 @@ try:
     print(urllib.request.urlopen(req, timeout=5).status)
 except urllib.error.HTTPError as e:
     print(e.code)' "$base/hooks/github" "$@"; }
-# wait_for SECONDS COMMAND...: until COMMAND succeeds
-wait_for() {
-	n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 is_ready() { [ "$(get "$base/readyz" | sed -n 1p)" = 200 ]; }
 successes() { python3 -c '
 import sys, urllib.request

@@ -78,16 +78,6 @@ cycles() {
 		$(metric 'sagesync_reconcile_total{result="refused"}') + \
 		$(metric 'sagesync_reconcile_total{result="failed"}')))
 }
-wait_for() {
-	n=$(($1 * 10))
-	shift
-	while [ $n -gt 0 ]; do
-		"$@" && return 0
-		sleep 0.1
-		n=$((n - 1))
-	done
-	return 1
-}
 at_least() { [ "$(cycles)" -ge "$1" ]; }
 # reconcile: one more cycle, now (SIGHUP), and wait for its end
 reconcile() {
