@@ -21,6 +21,9 @@ enum err_code {
 	ERR_LIMIT = -5, /* a size or count limit was hit */
 	ERR_AWS = -6, /* AWS answered with an error (see aws_code) */
 	ERR_USAGE = -7, /* bad command line */
+	/* a deploy failed its health gates: an endpoint Failed or rolled
+	 * back, a health alarm fired during the bake, a deploy timeout */
+	ERR_UNHEALTHY = -8,
 };
 
 #define ERR_MSG_MAX 1024

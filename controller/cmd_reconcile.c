@@ -251,6 +251,53 @@ static void applied_set(const struct config *cfg, const char *commit)
 	buf_release(&tmp);
 }
 
+/*
+ * The revisions whose deploy failed, with the reason, one per line in
+ * the state directory: the daemon does not apply them again.
+ */
+static bool failed_get(const struct config *cfg, const char *commit,
+		       struct buf *reason)
+{
+	struct buf path = BUF_INIT, b = BUF_INIT;
+	struct err e = ERR_INIT;
+	const char *p;
+	bool found = false;
+
+	if (!cfg->state_dir)
+		return false;
+	buf_printf(&path, "%s/failed-revisions", cfg->state_dir);
+	if (file_read(&b, path.ptr, 1 << 20, &e) == 0) {
+		for (p = b.ptr; p && *p && !found;
+		     p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+			if (strncmp(p, commit, 40) || p[40] != ' ')
+				continue;
+			buf_clear(reason);
+			buf_put(reason, p + 41, strcspn(p + 41, "\n"));
+			found = true;
+		}
+	}
+	buf_release(&path);
+	buf_release(&b);
+	return found;
+}
+
+static void failed_add(const struct config *cfg, const char *commit,
+		       const char *reason)
+{
+	struct buf path = BUF_INIT;
+	FILE *fp;
+
+	if (!cfg->state_dir)
+		return;
+	buf_printf(&path, "%s/failed-revisions", cfg->state_dir);
+	if ((fp = fopen(path.ptr, "a"))) {
+		fprintf(fp, "%s %.*s\n", commit, (int)strcspn(reason, "\n"),
+			reason);
+		fclose(fp);
+	}
+	buf_release(&path);
+}
+
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
 {
@@ -313,9 +360,12 @@ static int load_source(struct manifest_set **set, const struct config *cfg,
 /* ---- one reconcile ------------------------------------------------------- */
 
 struct outcome {
+	bool restore; /* in: putting back the last good revision: no bake */
 	size_t changes, drifts;
 	bool invalid; /* the revision has errors */
 	bool applied; /* the plan was applied and every endpoint is healthy */
+	bool unhealthy; /* the deploy failed its health gates: why */
+	char reason[ERR_MSG_MAX];
 };
 
 static void log_plan(const struct plan *p, const char *revision)
@@ -358,7 +408,12 @@ static int once(enum mode mode, const struct config *cfg,
 	const struct plan *p;
 	int rc = CMD_FAILED;
 
-	memset(out, 0, sizeof(*out));
+	{
+		bool restore = out->restore;
+
+		memset(out, 0, sizeof(*out));
+		out->restore = restore;
+	}
 	if (load_source(&set, cfg, repo, commit, &diags) < 0) {
 		size_t i;
 
@@ -395,6 +450,13 @@ static int once(enum mode mode, const struct config *cfg,
 				(int)cfg->reconcile->max_prune_percent.v;
 	}
 	eopt.allow_mass_prune = mass;
+	if (cfg->reconcile && cfg->reconcile->bake_seconds.set)
+		eopt.bake_seconds = (long)cfg->reconcile->bake_seconds.v;
+	/* a restore does not bake: there is nothing better to go back to */
+	eopt.bake_cap = out->restore ? 0 : -1;
+	if (!out->restore && getenv("SAGESYNC_BAKE_SECONDS"))
+		eopt.bake_cap =
+			strtol(getenv("SAGESYNC_BAKE_SECONDS"), NULL, 10);
 	if (getenv("SAGESYNC_POLL_MS"))
 		eopt.poll_ms = strtol(getenv("SAGESYNC_POLL_MS"), NULL, 10);
 	if (engine_plan(&en, aws, set, &eopt, &e) < 0) {
@@ -425,6 +487,11 @@ static int once(enum mode mode, const struct config *cfg,
 		if (engine_apply(en, &e) < 0) {
 			log_msg(LOG_ERROR, engine_revision(en), NULL,
 				"apply: %s", e.msg);
+			if (e.code == ERR_UNHEALTHY) {
+				out->unhealthy = true;
+				snprintf(out->reason, sizeof(out->reason), "%s",
+					 e.msg);
+			}
 			goto out;
 		}
 		if (mode == APPLY)
@@ -524,10 +591,12 @@ static void declare_metrics(struct metrics *m)
 	static const double fetch[] = { 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10 };
 
 	metrics_declare(m, "sagesync_reconcile_total", METRICS_COUNTER,
-			"Reconciles by result: success, failed (the apply or "
-			"the deploy failed), invalid (the revision has "
-			"errors), refused (not applied: unsigned, "
-			"force-pushed or missing).");
+			"Reconciles by result: success, failed (the apply "
+			"failed), rolled-back (the deploy failed its health "
+			"gates and the last good revision was restored), "
+			"invalid (the revision has errors), refused (not "
+			"applied: unsigned, force-pushed, missing, or failed "
+			"before).");
 	metrics_declare_histogram(m, "sagesync_reconcile_duration_seconds",
 				  "How long reconciles took.", reconcile,
 				  sizeof(reconcile) / sizeof(reconcile[0]));
@@ -552,7 +621,8 @@ static void declare_metrics(struct metrics *m)
 	metrics_declare(m, "sagesync_source_refused_total", METRICS_COUNTER,
 			"Source heads not applied, by reason: unsigned "
 			"(signature verification failed), force-push, "
-			"missing (branch or tag deleted).");
+			"missing (branch or tag deleted), failed-before (its "
+			"deploy failed).");
 	httpd_declare_metrics(m);
 }
 
@@ -700,7 +770,7 @@ out:
 static bool cycle(struct daemon *d, const char *why)
 {
 	const struct config *cfg = d->cfg;
-	struct buf repo = BUF_INIT, who = BUF_INIT;
+	struct buf repo = BUF_INIT, who = BUF_INIT, failure = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct outcome o;
 	struct timespec t0;
@@ -771,6 +841,15 @@ static bool cycle(struct daemon *d, const char *why)
 				"signature verified: signed by %s", who.ptr);
 		}
 	}
+	if (git && head[0] && strcmp(head, last) &&
+	    failed_get(cfg, head, &failure)) {
+		refused(d, "failed-before");
+		log_msg(LOG_INFO, head, NULL,
+			"not retried: its deploy failed (%s); a newer commit "
+			"deploys normally%s%.7s",
+			failure.ptr, last[0] ? "; keeping " : "", last);
+		head[0] = '\0';
+	}
 	if (git && !head[0]) {
 		if (!last[0]) {
 			result = "refused";
@@ -779,12 +858,39 @@ static bool cycle(struct daemon *d, const char *why)
 		target = last;
 	}
 	reconciled = true;
+	o.restore = false;
 	if (once(RUN, cfg, d->aws, repo.ptr, target, false, false, &o) ==
 	    CMD_OK) {
 		/* the head refused, the last revision reconciled instead */
 		result = target == last ? "refused" : "success";
 		if (target == head)
 			applied_set(cfg, target);
+	} else if (o.unhealthy && target == head) {
+		/* a failed deploy: never again, and back to the last good */
+		failed_add(cfg, head, o.reason);
+		result = "rolled-back";
+		log_msg(LOG_ERROR, head, NULL, "deploy failed: %s; %s%.7s",
+			o.reason,
+			last[0] ? "restoring the last good revision " :
+				  "there is no good revision to restore",
+			last);
+		if (last[0]) {
+			struct outcome r;
+
+			r.restore = true;
+			target = last;
+			if (once(RUN, cfg, d->aws, repo.ptr, last, false, false,
+				 &r) == CMD_OK)
+				log_msg(LOG_INFO, last, NULL,
+					"restored the last good revision");
+			else
+				log_msg(LOG_ERROR, last, NULL,
+					"restoring the last good revision "
+					"failed; the next reconcile tries "
+					"again");
+		} else {
+			result = "failed";
+		}
 	} else {
 		result = o.invalid ? "invalid" : "failed";
 	}
@@ -808,6 +914,7 @@ out:
 			seconds_since(&t0));
 	buf_release(&repo);
 	buf_release(&who);
+	buf_release(&failure);
 	return reconciled;
 }
 

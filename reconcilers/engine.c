@@ -1033,8 +1033,8 @@ static int wait_endpoints(struct engine *en, struct err *e)
 			if (!strcmp(status, "Failed") ||
 			    (!strcmp(status, "InService") &&
 			     engine_json_str(d, "FailureReason")[0])) {
-				rc = err_set(e, ERR_AWS, "endpoint '%s' %s: %s",
-					     c->name,
+				rc = err_set(e, ERR_UNHEALTHY,
+					     "endpoint '%s' %s: %s", c->name,
 					     strcmp(status, "Failed") ?
 						     "was rolled back" :
 						     "failed",
@@ -1045,7 +1045,7 @@ static int wait_endpoints(struct engine *en, struct err *e)
 			}
 			json_decref(d);
 			if (time(NULL) >= deadline) {
-				rc = err_set(e, ERR_AWS,
+				rc = err_set(e, ERR_UNHEALTHY,
 					     "endpoint '%s' is still %s after "
 					     "%ld s",
 					     c->name, status, wait);
@@ -1056,6 +1056,103 @@ static int wait_endpoints(struct engine *en, struct err *e)
 		json_decref(w);
 	}
 	buf_release(&req);
+	buf_release(&out);
+	return rc;
+}
+
+/* the bake of one endpoint: its alarms, until when */
+struct baking {
+	const struct mf_endpoint *ep;
+	time_t until;
+};
+
+/*
+ * The bake: every endpoint this apply changed keeps its healthAlarms out
+ * of ALARM for its bakeSeconds (the manifest's, else the option's), all
+ * endpoints at once, one DescribeAlarms per poll.
+ */
+static int bake(struct engine *en, struct err *e)
+{
+	long poll = en->opt.poll_ms ? en->opt.poll_ms : 10000;
+	struct baking *b = NULL;
+	struct buf out = BUF_INIT;
+	size_t i, j, n = 0;
+	time_t now = time(NULL);
+	int rc = 0;
+
+	b = mem_calloc(en->set->n_endpoints + 1, sizeof(*b));
+	for (i = 0; i < en->set->n_endpoints; i++) {
+		const struct mf_endpoint *ep = &en->set->endpoints[i];
+		long secs = ep->bake_seconds.set ? (long)ep->bake_seconds.v :
+						   en->opt.bake_seconds;
+
+		if (en->opt.bake_cap >= 0 && secs > en->opt.bake_cap)
+			secs = en->opt.bake_cap;
+		if (secs <= 0 || !ep->health_alarms.n ||
+		    !changed(en, DESIRED_ENDPOINT, ep->meta.name))
+			continue;
+		b[n].ep = ep;
+		b[n++].until = now + secs;
+	}
+	while (n && rc == 0) {
+		json_t *names = json_array(), *d, *alarms;
+		size_t k;
+
+		for (i = 0; i < n; i++)
+			for (j = 0; j < b[i].ep->health_alarms.n; j++)
+				json_array_append_new(
+					names,
+					json_string(
+						b[i].ep->health_alarms.items[j]
+							.name));
+		{
+			struct buf req = BUF_INIT;
+
+			engine_request(&req,
+				       json_pack("{s:o}", "AlarmNames", names));
+			rc = aws_json(en->aws, &aws_cloudwatch,
+				      "DescribeAlarms", req.ptr, &out, e);
+			buf_release(&req);
+		}
+		if (rc < 0)
+			break;
+		d = engine_json_parse(out.ptr, out.len);
+		alarms = json_object_get(d, "MetricAlarms");
+		for (k = 0; k < json_array_size(alarms) && rc == 0; k++) {
+			json_t *a = json_array_get(alarms, k);
+			const char *name = engine_json_str(a, "AlarmName");
+
+			if (strcmp(engine_json_str(a, "StateValue"), "ALARM"))
+				continue;
+			for (i = 0; i < n && rc == 0; i++)
+				for (j = 0; j < b[i].ep->health_alarms.n; j++)
+					if (!strcmp(b[i].ep->health_alarms
+							    .items[j]
+							    .name,
+						    name))
+						rc = err_set(
+							e, ERR_UNHEALTHY,
+							"endpoint '%s': health "
+							"alarm '%s' went ALARM "
+							"during the bake: %s",
+							b[i].ep->meta.name,
+							name,
+							engine_json_str(
+								a,
+								"StateReason"));
+		}
+		json_decref(d);
+		/* done baking: drop those whose time is up */
+		now = time(NULL);
+		for (i = 0; i < n;)
+			if (now >= b[i].until)
+				b[i] = b[--n];
+			else
+				i++;
+		if (n && rc == 0)
+			sleep_ms(poll);
+	}
+	free(b);
 	buf_release(&out);
 	return rc;
 }
@@ -1089,6 +1186,9 @@ int engine_apply(struct engine *en, struct err *e)
 	/* a target needs its endpoint InService */
 	if (rc == 0)
 		rc = apply_kind(en, DESIRED_SCALING, false, e);
+	/* the old state stays until the new one has baked */
+	if (rc == 0)
+		rc = bake(en, e);
 	/* deletes only once the new state serves */
 	for (i = 0;
 	     i < sizeof(delete_order) / sizeof(delete_order[0]) && rc == 0; i++)

@@ -66,6 +66,10 @@ struct engine_options {
 	long wait_seconds; /* for endpoints to settle; 0: 3600 */
 	long poll_ms; /* between DescribeEndpoint calls; 0: 10000 */
 	int concurrency; /* changes of one kind applied at once; 0: 8 */
+	/* the bake of an endpoint without bakeSeconds of its own */
+	long bake_seconds;
+	/* no bake longer than this (0: no bake at all; negative: no cap) */
+	long bake_cap;
 };
 
 struct engine;

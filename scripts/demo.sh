@@ -110,7 +110,9 @@ echo "\$ sagesync plan --config config.yaml"
 [ $? -eq 2 ] || die "plan should show changes (exit 2)"
 
 say "7. sagesync apply --once: deploy, and wait until it serves"
-SAGESYNC_POLL_MS=500 "$bin" apply --once --config "$tmp/config.yaml" ||
+echo "Then its health alarms must stay OK for the bake: 300 s in the"
+echo "manifest, shortened to 3 s for the demo (SAGESYNC_BAKE_SECONDS)."
+SAGESYNC_BAKE_SECONDS=3 SAGESYNC_POLL_MS=500 "$bin" apply --once --config "$tmp/config.yaml" ||
 	die "the first deploy should succeed"
 echo
 echo "\$ sagesync status --config config.yaml"
@@ -124,7 +126,7 @@ echo "The plan a reviewer sees: a new model and config (names carry a hash"
 echo "of their content), the endpoint moved to them, the old ones deleted:"
 "$bin" plan --config "$tmp/config.yaml" 2>/dev/null
 [ $? -eq 2 ] || die "plan should show the promotion"
-SAGESYNC_POLL_MS=500 "$bin" apply --once --config "$tmp/config.yaml" ||
+SAGESYNC_BAKE_SECONDS=3 SAGESYNC_POLL_MS=500 "$bin" apply --once --config "$tmp/config.yaml" ||
 	die "the promotion should deploy"
 echo
 echo "Planned again: nothing left to change, nothing to write:"

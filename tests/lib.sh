@@ -4,6 +4,9 @@
 
 passed=0
 failed=0
+# the quickstart's endpoint bakes 300 s after each deploy; tests do not
+# wait for it unless they test the bake (and then set their own)
+export SAGESYNC_BAKE_SECONDS="${SAGESYNC_BAKE_SECONDS-0}"
 sim_pid=""
 
 ok() { passed=$((passed + 1)); }
@@ -115,12 +118,12 @@ quickstart_prerequisites() {
 
 # wait_for SECONDS COMMAND...: until COMMAND succeeds (false after SECONDS)
 wait_for() {
-	n=$(($1 * 10))
+	_wait_left=$(($1 * 10))
 	shift
-	while [ $n -gt 0 ]; do
+	while [ $_wait_left -gt 0 ]; do
 		"$@" && return 0
 		sleep 0.1
-		n=$((n - 1))
+		_wait_left=$((_wait_left - 1))
 	done
 	return 1
 }

@@ -1,0 +1,140 @@
+#!/bin/sh
+# Automatic rollback to the last good revision (the daemon): commit A
+# deploys and becomes last good; commit B points the challenger at a
+# missing artifact, SageMaker rolls the update back, the daemon sees it,
+# restores A and never retries B; commit C (a fix) deploys; commit D
+# deploys but its health alarm goes ALARM during the bake, so C's state
+# is restored. Usage: test_rollback.sh SAGESYNC SOURCE_DIR
+set -u
+bin=$1
+src=$2
+tmp=$(mktemp -d)
+. "$src/tests/lib.sh"
+. "$src/tests/git_servers.sh"
+daemon=""
+trap '[ -n "$daemon" ] && kill "$daemon" 2>/dev/null; sim_stop; rm -rf "$tmp"' EXIT INT TERM
+isolate_aws
+export SAGESYNC_POLL_MS=100
+unset SAGESYNC_BAKE_SECONDS # this test bakes for real (4 s)
+git_identity
+sim_start SIM_STATE_SECONDS=0
+quickstart_prerequisites
+
+repo=$tmp/repo
+git init -q -b main "$repo"
+cp "$src"/examples/quickstart/*.yaml "$repo/"
+sed -i 's/bakeSeconds: 300/bakeSeconds: 4/' "$repo/endpoint.yaml"
+git -C "$repo" add -A && git -C "$repo" commit -q -m "A: quickstart"
+a=$(git -C "$repo" rev-parse HEAD)
+
+port=$(free_port)
+cat >"$tmp/config.yaml" <<EOC
+name: rollback-test
+stateDir: $tmp/state
+source: {url: "file://$repo", branch: main, interval: 1h}
+aws: {region: us-east-1, endpointUrl: "$AWS_ENDPOINT_URL"}
+server: {listen: "127.0.0.1:$port"}
+EOC
+mkdir "$tmp/state"
+"$bin" run --config "$tmp/config.yaml" --log-format text 2>"$tmp/daemon.log" &
+daemon=$!
+base=http://127.0.0.1:$port
+
+metric() { python3 - "$base/metrics" "$1" <<'PY'
+import sys, urllib.request
+try:
+    text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+except Exception:
+    print(-1); sys.exit()
+for line in text.splitlines():
+    if line.startswith(sys.argv[2] + " "):
+        print(int(float(line.split()[-1]))); break
+else:
+    print(0)
+PY
+}
+cycles() {
+	total=0
+	for r in success failed rolled-back refused invalid; do
+		total=$((total + $(metric "sagesync_reconcile_total{result=\"$r\"}")))
+	done
+	echo $total
+}
+at_least() { [ "$(cycles)" -ge "$1" ]; }
+reconcile() {
+	seen=$(cycles)
+	kill -HUP "$daemon"
+	wait_for 120 at_least $((seen + 1)) || bad "no reconcile after SIGHUP"
+}
+endpoint() {
+	aws sagemaker describe-endpoint --endpoint-name churn-prod \
+		--query "$1" --output text
+}
+threshold() {
+	aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
+		--query 'MetricAlarms[0].Threshold' --output text
+}
+good_is() { [ "$(metric "sagesync_last_good_revision_info{revision=\"$1\"}")" = 1 ]; }
+
+wait_for 60 at_least 1 || { bad "the daemon did not reconcile"; cat "$tmp/daemon.log"; }
+equals "A deploys" InService "$(endpoint EndpointStatus)"
+config_a=$(endpoint EndpointConfigName)
+good_is "$a" && ok || bad "A is not the last good revision"
+
+# B: the challenger's artifact does not exist
+sed -i 's|churn/challenger/model.tar.gz|churn/challenger/missing.tar.gz|' "$repo/models.yaml"
+git -C "$repo" commit -q -am "B: a challenger without its artifact"
+b=$(git -C "$repo" rev-parse HEAD)
+reconcile
+equals "B rolled back" 1 "$(metric 'sagesync_reconcile_total{result="rolled-back"}')"
+equals "the endpoint is on A's config" "$config_a" "$(endpoint EndpointConfigName)"
+equals "and serves" InService "$(endpoint EndpointStatus)"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the failure says why" "deploy failed: endpoint 'churn-prod' was rolled back"
+contains "A is restored" "restored the last good revision"
+good_is "$a" && ok || bad "A is no longer the last good revision"
+
+# B again: not retried, no UpdateEndpoint
+sim POST /_sim/reset >/dev/null
+reconcile
+equals "B is not retried" 0 "$(calls 'UpdateEndpoint$')"
+equals "the skip is counted" 1 "$(metric 'sagesync_source_refused_total{reason="failed-before"}')"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the skip says why" "not retried: its deploy failed"
+
+# C: the fix, and a new threshold
+sed -i 's|churn/challenger/missing.tar.gz|churn/challenger/model.tar.gz|' "$repo/models.yaml"
+sed -i 's/threshold: 5$/threshold: 9/' "$repo/alarms.yaml"
+git -C "$repo" commit -q -am "C: the artifact back, threshold 9"
+c=$(git -C "$repo" rev-parse HEAD)
+reconcile
+equals "C deploys" 9.0 "$(threshold)"
+good_is "$c" && ok || bad "C is not the last good revision"
+config_c=$(endpoint EndpointConfigName)
+
+# D: deploys, but the 5xx alarm fires during the bake
+sed -i 's/weight: 1$/weight: 2/' "$repo/endpoint.yaml"
+sed -i 's/threshold: 9$/threshold: 10/' "$repo/alarms.yaml"
+git -C "$repo" commit -q -am "D: more traffic to the challenger"
+d=$(git -C "$repo" rev-parse HEAD)
+before=$(cycles)
+kill -HUP "$daemon"
+moved() { [ "$(endpoint EndpointConfigName)" != "$config_c" ]; }
+wait_for 60 moved && ok || bad "D never reached the endpoint"
+aws cloudwatch set-alarm-state --alarm-name churn-prod-5xx --state-value ALARM \
+	--state-reason "5xx rate 12% (test)"
+wait_for 120 at_least $((before + 1)) || bad "D's reconcile did not end"
+equals "D rolled back" 2 "$(metric 'sagesync_reconcile_total{result="rolled-back"}')"
+equals "the endpoint is on C's config" "$config_c" "$(endpoint EndpointConfigName)"
+equals "C's threshold is back" 9.0 "$(threshold)"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the bake failure says why" "health alarm 'churn-prod-5xx' went ALARM during the bake: 5xx rate 12% (test)"
+good_is "$c" && ok || bad "C is no longer the last good revision"
+grep -q "^$b " "$tmp/state/failed-revisions" && grep -q "^$d " "$tmp/state/failed-revisions" &&
+	ok || bad "B and D are not recorded as failed"
+
+kill -TERM "$daemon"
+wait "$daemon"
+equals "SIGTERM exits 0" 0 "$?"
+daemon=""
+finish
