@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "aws.h"
 #include "buf.h"
@@ -26,6 +27,7 @@
 #include "http.h"
 #include "httpd.h"
 #include "log.h"
+#include "records.h"
 #include "mem.h"
 #include "metrics.h"
 #include "manifest.h"
@@ -139,45 +141,69 @@ static int mirror_path(struct buf *out, const struct config *cfg, struct err *e)
 	return 0;
 }
 
-/* Clones or fetches a remote source into its mirror. */
-static int fetch_source(const struct config *cfg, struct err *e)
+/* where the deployment records are kept */
+static const char *notes_ref(const struct config *cfg)
+{
+	return cfg->history && cfg->history->notes_ref ?
+		       cfg->history->notes_ref :
+		       "refs/notes/sagesync";
+}
+
+static bool push_records(const struct config *cfg)
+{
+	return gitsrc_is_url(cfg->source->url) &&
+	       (!cfg->history || !cfg->history->push.set ||
+		cfg->history->push.v);
+}
+
+/* How to reach the source's remote; the token is the caller's to free. */
+static int remote_of(const struct config *cfg, struct gitsrc_remote *r,
+		     char **token, struct err *e)
 {
 	const struct config_auth *a = cfg->source->auth;
-	struct gitsrc_remote r = { 0 };
+
+	memset(r, 0, sizeof(*r));
+	*token = NULL;
+	r->url = cfg->source->url;
+	r->ca_file = cfg->source->ca_file;
+	r->notes_ref = notes_ref(cfg);
+	if (!a)
+		return 0;
+	r->username = a->username;
+	r->ssh_key_file = a->ssh_key_file;
+	r->known_hosts_file = a->known_hosts_file;
+	if (a->token_file &&
+	    !(*token = read_secret(a->token_file, "source.auth")))
+		return err_set(e, ERR_IO,
+			       "source.auth.tokenFile '%s' cannot be read",
+			       a->token_file);
+	if (a->token_env) {
+		const char *v = getenv(a->token_env);
+
+		if (!v)
+			return err_set(e, ERR_INVALID,
+				       "source.auth.tokenEnv: the environment "
+				       "variable %s is not set",
+				       a->token_env);
+		*token = mem_strdup(v);
+	}
+	r->token = *token;
+	return 0;
+}
+
+/* Clones or fetches a remote source into its mirror, records merged. */
+static int fetch_source(const struct config *cfg, struct err *e)
+{
+	struct gitsrc_remote r;
 	struct buf dir = BUF_INIT;
 	char *token = NULL;
 	int rc;
 
-	if ((rc = mirror_path(&dir, cfg, e)) < 0)
-		goto out;
-	r.url = cfg->source->url;
-	r.ca_file = cfg->source->ca_file;
-	if (a) {
-		r.username = a->username;
-		r.ssh_key_file = a->ssh_key_file;
-		r.known_hosts_file = a->known_hosts_file;
-		if (a->token_file &&
-		    !(token = read_secret(a->token_file, "source.auth"))) {
-			rc = err_set(e, ERR_IO,
-				     "source.auth.tokenFile '%s' cannot be "
-				     "read",
-				     a->token_file);
-			goto out;
-		}
-		if (a->token_env &&
-		    !(token = getenv(a->token_env) ?
-				      mem_strdup(getenv(a->token_env)) :
-				      NULL)) {
-			rc = err_set(e, ERR_INVALID,
-				     "source.auth.tokenEnv: the environment "
-				     "variable %s is not set",
-				     a->token_env);
-			goto out;
-		}
-		r.token = token;
-	}
-	rc = gitsrc_fetch(&r, dir.ptr, e);
-out:
+	if ((rc = mirror_path(&dir, cfg, e)) == 0 &&
+	    (rc = remote_of(cfg, &r, &token, e)) == 0 &&
+	    (rc = gitsrc_fetch(&r, dir.ptr, e)) == 0)
+		rc = gitsrc_notes_merge(dir.ptr, notes_ref(cfg),
+					GITSRC_THEIR_NOTES, records_union, e);
 	free(token);
 	buf_release(&dir);
 	return rc;
@@ -251,51 +277,147 @@ static void applied_set(const struct config *cfg, const char *commit)
 	buf_release(&tmp);
 }
 
-/*
- * The revisions whose deploy failed, with the reason, one per line in
- * the state directory: the daemon does not apply them again.
- */
-static bool failed_get(const struct config *cfg, const char *commit,
-		       struct buf *reason)
-{
-	struct buf path = BUF_INIT, b = BUF_INIT;
-	struct err e = ERR_INIT;
-	const char *p;
-	bool found = false;
+/* ---- the deployment records (records.h) ---------------------------------- */
 
-	if (!cfg->state_dir)
-		return false;
-	buf_printf(&path, "%s/failed-revisions", cfg->state_dir);
-	if (file_read(&b, path.ptr, 1 << 20, &e) == 0) {
-		for (p = b.ptr; p && *p && !found;
-		     p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
-			if (strncmp(p, commit, 40) || p[40] != ' ')
-				continue;
-			buf_clear(reason);
-			buf_put(reason, p + 41, strcspn(p + 41, "\n"));
-			found = true;
+struct last_good {
+	char revision[41];
+	char finished[32];
+};
+
+static int scan_good(const char *commit, const char *text, void *payload)
+{
+	struct last_good *g = payload;
+	struct record *r;
+	size_t n, i;
+
+	(void)commit;
+	records_parse(text, &r, &n);
+	for (i = 0; i < n; i++)
+		if (record_good(&r[i]) && r[i].revision[0] &&
+		    strcmp(r[i].finished, g->finished) >= 0) {
+			snprintf(g->revision, sizeof(g->revision), "%s",
+				 r[i].revision);
+			snprintf(g->finished, sizeof(g->finished), "%s",
+				 r[i].finished);
 		}
-	}
-	buf_release(&path);
-	buf_release(&b);
-	return found;
+	records_free(r, n);
+	return 0;
 }
 
-static void failed_add(const struct config *cfg, const char *commit,
-		       const char *reason)
+/*
+ * The last good revision: from the records in Git when there are any (a
+ * new or restarted controller knows it), else the state directory's.
+ */
+static void last_good(const char *repo, const struct config *cfg, char out[41])
 {
-	struct buf path = BUF_INIT;
-	FILE *fp;
+	struct last_good g = { "", "" };
+	struct err e = ERR_INIT;
 
-	if (!cfg->state_dir)
-		return;
-	buf_printf(&path, "%s/failed-revisions", cfg->state_dir);
-	if ((fp = fopen(path.ptr, "a"))) {
-		fprintf(fp, "%s %.*s\n", commit, (int)strcspn(reason, "\n"),
-			reason);
-		fclose(fp);
+	if (repo &&
+	    gitsrc_notes_each(repo, notes_ref(cfg), scan_good, &g, &e) == 0 &&
+	    g.revision[0])
+		snprintf(out, 41, "%s", g.revision);
+	else
+		applied_get(cfg, out);
+}
+
+/* Whether the last record of `commit` is a failed deploy, and why. */
+static bool failed_before(const char *repo, const struct config *cfg,
+			  const char *commit, struct buf *reason)
+{
+	struct buf text = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct record *r = NULL;
+	size_t n = 0;
+	bool failed = false;
+
+	if (gitsrc_note_read(repo, notes_ref(cfg), commit, &text, &e) == 0 &&
+	    text.len) {
+		records_parse(text.ptr, &r, &n);
+		if (n && record_failed(&r[n - 1])) {
+			failed = true;
+			buf_clear(reason);
+			buf_puts(reason, r[n - 1].reason);
+		}
 	}
-	buf_release(&path);
+	records_free(r, n);
+	buf_release(&text);
+	return failed;
+}
+
+/* the controller as records name it: NAME@HOST */
+static void controller_id(struct buf *out, const struct config *cfg)
+{
+	char host[256] = "";
+
+	gethostname(host, sizeof(host) - 1);
+	buf_printf(out, "%s@%s", cfg->name ? cfg->name : "sagesync",
+		   host[0] ? host : "unknown");
+}
+
+/*
+ * Adds a record to the note of its revision and pushes the records to
+ * the remote: a refused push (another controller wrote too) is fetched,
+ * merged and tried again; a push that still fails is logged, and the
+ * record goes with the next one.
+ */
+static void record_write(const char *repo, const struct config *cfg,
+			 struct record *rec)
+{
+	struct buf text = BUF_INIT, who = BUF_INIT;
+	struct err e = ERR_INIT;
+	int i;
+
+	controller_id(&who, cfg);
+	rec->controller = who.ptr;
+	record_now(rec->finished);
+	if (gitsrc_note_read(repo, notes_ref(cfg), rec->revision, &text, &e) <
+		    0 ||
+	    (record_format(&text, rec),
+	     gitsrc_note_write(repo, notes_ref(cfg), rec->revision, text.ptr,
+			       &e) < 0)) {
+		log_msg(LOG_ERROR, rec->revision, NULL,
+			"the deployment record cannot be written: %s", e.msg);
+		goto out;
+	}
+	log_msg(LOG_INFO, rec->revision, NULL, "recorded: %s%s%s", rec->result,
+		rec->reason && *rec->reason ? ": " : "",
+		rec->reason ? rec->reason : "");
+	for (i = 0; push_records(cfg) && i < 5; i++) {
+		struct gitsrc_remote r;
+		char *token = NULL;
+		int rc;
+
+		err_clear(&e);
+		rc = remote_of(cfg, &r, &token, &e);
+		if (rc == 0)
+			rc = gitsrc_push(&r, repo, notes_ref(cfg), &e);
+		free(token);
+		if (rc == 0)
+			break;
+		/* only a refusal (a race with another writer) is retried */
+		if (e.code != ERR_LIMIT || i == 4) {
+			log_msg(LOG_WARN, rec->revision, NULL,
+				"the records are not pushed: %s; they are kept "
+				"and go with the next push",
+				e.msg);
+			break;
+		}
+		log_msg(LOG_INFO, rec->revision, NULL,
+			"pushing the records: %s; fetching, merging and "
+			"trying again",
+			e.msg);
+		{
+			err_clear(&e);
+			if (fetch_source(cfg, &e) < 0)
+				log_msg(LOG_WARN, NULL, NULL, "fetch: %s",
+					e.msg);
+		}
+	}
+out:
+	rec->controller = NULL;
+	buf_release(&text);
+	buf_release(&who);
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
@@ -361,11 +483,12 @@ static int load_source(struct manifest_set **set, const struct config *cfg,
 
 struct outcome {
 	bool restore; /* in: putting back the last good revision: no bake */
-	size_t changes, drifts;
+	size_t n_changes, drifts;
 	bool invalid; /* the revision has errors */
 	bool applied; /* the plan was applied and every endpoint is healthy */
 	bool unhealthy; /* the deploy failed its health gates: why */
 	char reason[ERR_MSG_MAX];
+	struct buf changes; /* "action Kind/name: detail" lines */
 };
 
 static void log_plan(const struct plan *p, const char *revision)
@@ -464,8 +587,20 @@ static int once(enum mode mode, const struct config *cfg,
 		goto out;
 	}
 	p = engine_get_plan(en);
-	out->changes = p->n;
+	out->n_changes = p->n;
 	out->drifts = p->drifts;
+	{
+		size_t i;
+
+		for (i = 0; i < p->n; i++)
+			buf_printf(&out->changes, "%s%s %s/%s%s%s",
+				   i ? "\n" : "",
+				   change_action_name(p->items[i].action),
+				   desired_kind_name(p->items[i].kind),
+				   p->items[i].name,
+				   *p->items[i].detail ? ": " : "",
+				   p->items[i].detail);
+	}
 	if (mode == STATUS) {
 		engine_print_owned(en, stdout);
 		rc = CMD_OK;
@@ -773,6 +908,7 @@ static bool cycle(struct daemon *d, const char *why)
 	struct buf repo = BUF_INIT, who = BUF_INIT, failure = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct outcome o;
+	struct record rec;
 	struct timespec t0;
 	char head[41] = "", last[41];
 	const char *target = NULL, *result;
@@ -781,7 +917,9 @@ static bool cycle(struct daemon *d, const char *why)
 	int git;
 
 	log_msg(LOG_INFO, NULL, NULL, "reconcile started (%s)", why);
-	applied_get(cfg, last);
+	memset(&rec, 0, sizeof(rec));
+	record_now(rec.started);
+	last[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (gitsrc_is_url(cfg->source->url)) {
 		if (fetch_source(cfg, &e) < 0) {
@@ -801,6 +939,7 @@ static bool cycle(struct daemon *d, const char *why)
 		result = "failed";
 		goto out;
 	}
+	last_good(git ? repo.ptr : NULL, cfg, last);
 	if (git && resolve(repo.ptr, cfg, NULL, head, &e) < 0) {
 		refused(d, "missing");
 		log_msg(LOG_ERROR, NULL, NULL, "source: %s; %s%.7s", e.msg,
@@ -842,7 +981,7 @@ static bool cycle(struct daemon *d, const char *why)
 		}
 	}
 	if (git && head[0] && strcmp(head, last) &&
-	    failed_get(cfg, head, &failure)) {
+	    failed_before(repo.ptr, cfg, head, &failure)) {
 		refused(d, "failed-before");
 		log_msg(LOG_INFO, head, NULL,
 			"not retried: its deploy failed (%s); a newer commit "
@@ -859,15 +998,30 @@ static bool cycle(struct daemon *d, const char *why)
 	}
 	reconciled = true;
 	o.restore = false;
+	if (target)
+		snprintf(rec.revision, sizeof(rec.revision), "%s", target);
+	snprintf(rec.last_good, sizeof(rec.last_good), "%s", last);
 	if (once(RUN, cfg, d->aws, repo.ptr, target, false, false, &o) ==
 	    CMD_OK) {
 		/* the head refused, the last revision reconciled instead */
 		result = target == last ? "refused" : "success";
 		if (target == head)
 			applied_set(cfg, target);
+		/* a new good revision, or drift put back: a record */
+		if (target && (strcmp(target, last) || o.n_changes)) {
+			snprintf(rec.result, sizeof(rec.result), "%s",
+				 strcmp(target, last) ? "succeeded" :
+							"drift-healed");
+			rec.changes = o.changes.ptr;
+			record_write(repo.ptr, cfg, &rec);
+		}
 	} else if (o.unhealthy && target == head) {
 		/* a failed deploy: never again, and back to the last good */
-		failed_add(cfg, head, o.reason);
+		snprintf(rec.result, sizeof(rec.result), "%s",
+			 last[0] ? "rolled-back" : "failed");
+		rec.reason = o.reason;
+		rec.changes = o.changes.ptr;
+		record_write(repo.ptr, cfg, &rec);
 		result = "rolled-back";
 		log_msg(LOG_ERROR, head, NULL, "deploy failed: %s; %s%.7s",
 			o.reason,
@@ -888,6 +1042,7 @@ static bool cycle(struct daemon *d, const char *why)
 					"restoring the last good revision "
 					"failed; the next reconcile tries "
 					"again");
+			buf_release(&r.changes);
 		} else {
 			result = "failed";
 		}
@@ -907,6 +1062,7 @@ static bool cycle(struct daemon *d, const char *why)
 	if (o.drifts)
 		metrics_add(d->m, "sagesync_drift_detected_total", NULL,
 			    (double)o.drifts);
+	buf_release(&o.changes);
 out:
 	labels[1] = result;
 	metrics_add(d->m, "sagesync_reconcile_total", labels, 1);

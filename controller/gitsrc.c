@@ -296,6 +296,17 @@ static int certificate(git_cert *cert, int valid, const char *host,
 	return 0;
 }
 
+/* a ref the remote did not take (a race, a protected branch) */
+static int push_status(const char *ref, const char *status, void *payload)
+{
+	struct fetch *f = payload;
+
+	if (status)
+		err_set(&f->why, ERR_LIMIT, "the remote refused %s: %s", ref,
+			status);
+	return 0;
+}
+
 /* the CA certificates https trusts: caFile, or the system's bundle */
 static int trust(const char *ca_file, struct err *e)
 {
@@ -323,7 +334,8 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 {
 	static char heads[] = "+refs/heads/*:refs/heads/*";
 	static char tags[] = "+refs/tags/*:refs/tags/*";
-	char *specs[] = { heads, tags };
+	struct buf notes = BUF_INIT;
+	char *specs[] = { heads, tags, NULL };
 	git_strarray refspecs = { specs, 2 };
 	git_fetch_options opts;
 	git_remote_create_options copts;
@@ -358,6 +370,12 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 	opts.callbacks.credentials = credentials;
 	opts.callbacks.certificate_check = certificate;
 	opts.callbacks.payload = &f;
+	if (r->notes_ref) {
+		/* the remote's records, beside ours: merged, never forced */
+		buf_printf(&notes, "+%s:%s", r->notes_ref, GITSRC_THEIR_NOTES);
+		specs[2] = notes.ptr;
+		refspecs.count = 3;
+	}
 	opts.prune = GIT_FETCH_PRUNE;
 	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
 	if (git_remote_fetch(remote, &refspecs, &opts, NULL) < 0) {
@@ -372,6 +390,7 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 	if (git_remote_default_branch(&head, remote) == 0 && head.ptr)
 		git_repository_set_head(repo, head.ptr);
 out:
+	buf_release(&notes);
 	git_buf_dispose(&head);
 	git_remote_free(remote);
 	git_repository_free(repo);
@@ -488,6 +507,281 @@ int gitsrc_verify(const char *repo_path, const char *commit,
 out:
 	git_buf_dispose(&sig);
 	git_buf_dispose(&data);
+	git_commit_free(c);
+	git_repository_free(repo);
+	return rc;
+}
+
+/* ---- notes: the deployment records --------------------------------------- */
+
+static int open_repo(git_repository **repo, const char *path, struct err *e)
+{
+	pthread_once(&once, init);
+	if (git_repository_open_ext(repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				    NULL) < 0)
+		return git_fail(e, path);
+	return 0;
+}
+
+int gitsrc_note_read(const char *repo_path, const char *ref, const char *commit,
+		     struct buf *out, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_note *note = NULL;
+	git_oid id;
+	int rc, g;
+
+	buf_clear(out);
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	if (git_oid_fromstr(&id, commit) < 0) {
+		rc = err_set(e, ERR_INVALID, "not a commit id: %s", commit);
+	} else if ((g = git_note_read(&note, repo, ref, &id)) == 0) {
+		buf_puts(out, git_note_message(note));
+	} else if (g != GIT_ENOTFOUND) {
+		rc = git_fail(e, ref);
+	}
+	git_note_free(note);
+	git_repository_free(repo);
+	return rc;
+}
+
+int gitsrc_note_write(const char *repo_path, const char *ref,
+		      const char *commit, const char *text, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_signature *sig = NULL;
+	git_oid id, out;
+	int rc;
+
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	if (git_oid_fromstr(&id, commit) < 0)
+		rc = err_set(e, ERR_INVALID, "not a commit id: %s", commit);
+	else if (git_signature_now(&sig, "sagesync", "sagesync@localhost") <
+			 0 ||
+		 git_note_create(&out, repo, ref, sig, sig, &id, text, 1) < 0)
+		rc = git_fail(e, ref);
+	git_signature_free(sig);
+	git_repository_free(repo);
+	return rc;
+}
+
+struct each_note {
+	git_repository *repo;
+	const char *ref;
+	int (*fn)(const char *commit, const char *text, void *payload);
+	void *payload;
+};
+
+static int each_note(const git_oid *blob_id, const git_oid *annotated,
+		     void *payload)
+{
+	struct each_note *n = payload;
+	git_blob *blob = NULL;
+	struct buf text = BUF_INIT;
+	char hex[41];
+	int rc;
+
+	(void)blob_id;
+	if (git_blob_lookup(&blob, n->repo, blob_id) < 0)
+		return -1;
+	buf_put(&text, git_blob_rawcontent(blob),
+		(size_t)git_blob_rawsize(blob));
+	git_oid_tostr(hex, sizeof(hex), annotated);
+	rc = n->fn(hex, text.ptr ? text.ptr : "", n->payload);
+	buf_release(&text);
+	git_blob_free(blob);
+	return rc;
+}
+
+int gitsrc_notes_each(const char *repo_path, const char *ref,
+		      int (*fn)(const char *commit, const char *text,
+				void *payload),
+		      void *payload, struct err *e)
+{
+	struct each_note n = { NULL, ref, fn, payload };
+	int rc, g;
+
+	if ((rc = open_repo(&n.repo, repo_path, e)) < 0)
+		return rc;
+	g = git_note_foreach(n.repo, ref, each_note, &n);
+	if (g < 0 && g != GIT_ENOTFOUND)
+		rc = git_fail(e, ref);
+	git_repository_free(n.repo);
+	return rc;
+}
+
+struct merge_note {
+	git_repository *repo;
+	const char *ref;
+	char *(*merge)(const char *ours, const char *theirs);
+	git_signature *sig;
+	int rc;
+};
+
+static int merge_one(const char *commit, const char *theirs, void *payload)
+{
+	struct merge_note *m = payload;
+	git_note *note = NULL;
+	git_oid id, out;
+	char *merged = NULL;
+	const char *ours;
+
+	git_oid_fromstr(&id, commit);
+	ours = git_note_read(&note, m->repo, m->ref, &id) == 0 ?
+		       git_note_message(note) :
+		       NULL;
+	if (!ours || strcmp(ours, theirs)) {
+		merged = ours ? m->merge(ours, theirs) : NULL;
+		if (git_note_create(&out, m->repo, m->ref, m->sig, m->sig, &id,
+				    merged ? merged : theirs, 1) < 0)
+			m->rc = -1;
+	}
+	free(merged);
+	git_note_free(note);
+	return m->rc;
+}
+
+int gitsrc_notes_merge(const char *repo_path, const char *ref,
+		       const char *theirs_ref,
+		       char *(*merge)(const char *ours, const char *theirs),
+		       struct err *e)
+{
+	struct merge_note m = { NULL, ref, merge, NULL, 0 };
+	git_reference *ours_ref = NULL, *theirs = NULL;
+	git_commit *ours_c = NULL, *theirs_c = NULL;
+	git_tree *tree = NULL;
+	git_oid ours_id, merged;
+	int rc;
+
+	if ((rc = open_repo(&m.repo, repo_path, e)) < 0)
+		return rc;
+	if (git_reference_lookup(&theirs, m.repo, theirs_ref) < 0)
+		goto out; /* nothing fetched: nothing to merge */
+	if (git_signature_now(&m.sig, "sagesync", "sagesync@localhost") < 0)
+		goto fail;
+	/* theirs already in ours: nothing to do */
+	if (git_reference_name_to_id(&ours_id, m.repo, ref) == 0 &&
+	    (git_oid_equal(&ours_id, git_reference_target(theirs)) ||
+	     git_graph_descendant_of(m.repo, &ours_id,
+				     git_reference_target(theirs)) == 1))
+		goto out;
+	{
+		struct each_note n = { m.repo, theirs_ref, merge_one, &m };
+
+		if (git_note_foreach(m.repo, theirs_ref, each_note, &n) < 0 ||
+		    m.rc < 0)
+			goto fail;
+	}
+	/* a merge commit, so that pushing ours fast-forwards theirs */
+	if (git_reference_lookup(&ours_ref, m.repo, ref) < 0 ||
+	    git_commit_lookup(&ours_c, m.repo, git_reference_target(ours_ref)) <
+		    0 ||
+	    git_commit_lookup(&theirs_c, m.repo, git_reference_target(theirs)) <
+		    0 ||
+	    git_commit_tree(&tree, ours_c) < 0)
+		goto fail;
+	{
+		const git_commit *parents[] = { ours_c, theirs_c };
+
+		if (git_commit_create(&merged, m.repo, ref, m.sig, m.sig, NULL,
+				      "Merge the records of another "
+				      "controller\n",
+				      tree, 2, parents) < 0)
+			goto fail;
+	}
+	goto out;
+fail:
+	rc = git_fail(e, "merging the deployment records");
+out:
+	git_tree_free(tree);
+	git_commit_free(ours_c);
+	git_commit_free(theirs_c);
+	git_reference_free(ours_ref);
+	git_reference_free(theirs);
+	git_signature_free(m.sig);
+	git_repository_free(m.repo);
+	return rc;
+}
+
+int gitsrc_push(const struct gitsrc_remote *r, const char *repo_path,
+		const char *ref, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_remote *remote = NULL;
+	git_push_options opts;
+	git_remote_create_options copts;
+	struct fetch f = { r, ssh_port(r->url), 0, ERR_INIT };
+	struct buf spec = BUF_INIT;
+	char *specs[1];
+	git_strarray refspecs = { specs, 1 };
+	int rc;
+
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
+	git_remote_create_options_init(&copts,
+				       GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	if (strncmp(r->url, "https://", 8) == 0 && trust(r->ca_file, e) < 0) {
+		rc = -1;
+		goto out;
+	}
+	copts.repository = repo;
+	copts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	buf_printf(&spec, "%s:%s", ref, ref); /* never forced */
+	specs[0] = spec.ptr;
+	opts.callbacks.credentials = credentials;
+	opts.callbacks.certificate_check = certificate;
+	opts.callbacks.push_update_reference = push_status;
+	opts.callbacks.payload = &f;
+	if (git_remote_create_with_opts(&remote, r->url, &copts) < 0) {
+		rc = git_fail(e, r->url);
+	} else if ((rc = git_remote_push(remote, &refspecs, &opts)) < 0) {
+		if (f.why.code)
+			rc = err_set(e, f.why.code, "%s", f.why.msg);
+		else if (rc == GIT_ENONFASTFORWARD)
+			rc = err_set(e, ERR_LIMIT,
+				     "the remote refused %s: not a "
+				     "fast-forward",
+				     ref);
+		else
+			rc = git_fail(e, "push");
+		err_prefix(e, "%s", r->url);
+	} else if (f.why.code) {
+		rc = err_set(e, f.why.code, "%s", f.why.msg);
+	}
+out:
+	buf_release(&spec);
+	git_remote_free(remote);
+	git_repository_free(repo);
+	return rc;
+}
+
+int gitsrc_commit_info(const char *repo_path, const char *commit,
+		       struct buf *author, struct buf *subject, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_commit *c = NULL;
+	git_oid id;
+	int rc;
+
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	if (git_oid_fromstr(&id, commit) < 0 ||
+	    git_commit_lookup(&c, repo, &id) < 0) {
+		rc = err_set(e, ERR_NOTFOUND,
+			     "commit %.7s is not in the "
+			     "repository",
+			     commit);
+	} else {
+		const char *s = git_commit_summary(c);
+
+		buf_clear(author);
+		buf_clear(subject);
+		buf_puts(author, git_commit_author(c)->name);
+		buf_puts(subject, s ? s : "");
+	}
 	git_commit_free(c);
 	git_repository_free(repo);
 	return rc;

@@ -52,7 +52,12 @@ struct gitsrc_remote {
 	const char *ssh_key_file;
 	const char *known_hosts_file;
 	const char *ca_file;
+	/* also fetch this notes ref (the deployment records) into
+	 * GITSRC_THEIR_NOTES, for gitsrc_notes_merge(); NULL: not */
+	const char *notes_ref;
 };
+
+#define GITSRC_THEIR_NOTES "refs/sagesync/remote-notes"
 
 /*
  * Brings the bare mirror at `dir` (created on first use) up to date with
@@ -81,6 +86,42 @@ int gitsrc_descends(const char *repo, const char *commit, const char *base,
 int gitsrc_verify(const char *repo, const char *commit,
 		  const char *allowed_signers, struct buf *principal,
 		  struct err *e);
+
+/* The author's name and the subject line of a commit. */
+int gitsrc_commit_info(const char *repo, const char *commit, struct buf *author,
+		       struct buf *subject, struct err *e);
+
+/*
+ * Git notes under `ref`: the note of one commit (empty when none), a new
+ * note (replacing the old), each note in turn (`fn` returning non-zero
+ * stops).
+ */
+int gitsrc_note_read(const char *repo, const char *ref, const char *commit,
+		     struct buf *out, struct err *e);
+int gitsrc_note_write(const char *repo, const char *ref, const char *commit,
+		      const char *text, struct err *e);
+int gitsrc_notes_each(const char *repo, const char *ref,
+		      int (*fn)(const char *commit, const char *text,
+				void *payload),
+		      void *payload, struct err *e);
+
+/*
+ * Merges the notes of `theirs` into `ref`: a note only theirs is taken,
+ * one on both sides is `merge(ours, theirs)` (malloc'd), and a merge
+ * commit with both heads as parents is made, so `ref` descends from
+ * theirs and pushes as a fast-forward. Nothing when theirs is absent or
+ * already merged.
+ */
+int gitsrc_notes_merge(const char *repo, const char *ref, const char *theirs,
+		       char *(*merge)(const char *ours, const char *theirs),
+		       struct err *e);
+
+/*
+ * Pushes `ref` (never forced) to the remote. A refusal by the remote (not
+ * a fast-forward, a protected ref) is ERR_LIMIT, saying so.
+ */
+int gitsrc_push(const struct gitsrc_remote *r, const char *repo,
+		const char *ref, struct err *e);
 
 /* libgit2's process-wide state: call once at exit. */
 void gitsrc_global_cleanup(void);

@@ -20,18 +20,21 @@ git_identity
 sim_start SIM_STATE_SECONDS=0
 quickstart_prerequisites
 
+# the remote (bare, as on a Git server) and a clone to commit in
+git init -q --bare -b main "$tmp/remote.git"
 repo=$tmp/repo
-git init -q -b main "$repo"
+git clone -q "$tmp/remote.git" "$repo" 2>/dev/null
 cp "$src"/examples/quickstart/*.yaml "$repo/"
 sed -i 's/bakeSeconds: 300/bakeSeconds: 4/' "$repo/endpoint.yaml"
 git -C "$repo" add -A && git -C "$repo" commit -q -m "A: quickstart"
+git -C "$repo" push -q origin main
 a=$(git -C "$repo" rev-parse HEAD)
 
 port=$(free_port)
 cat >"$tmp/config.yaml" <<EOC
 name: rollback-test
 stateDir: $tmp/state
-source: {url: "file://$repo", branch: main, interval: 1h}
+source: {url: "file://$tmp/remote.git", branch: main, interval: 1h}
 aws: {region: us-east-1, endpointUrl: "$AWS_ENDPOINT_URL"}
 server: {listen: "127.0.0.1:$port"}
 EOC
@@ -84,6 +87,7 @@ good_is "$a" && ok || bad "A is not the last good revision"
 # B: the challenger's artifact does not exist
 sed -i 's|churn/challenger/model.tar.gz|churn/challenger/missing.tar.gz|' "$repo/models.yaml"
 git -C "$repo" commit -q -am "B: a challenger without its artifact"
+git -C "$repo" push -q origin main
 b=$(git -C "$repo" rev-parse HEAD)
 reconcile
 equals "B rolled back" 1 "$(metric 'sagesync_reconcile_total{result="rolled-back"}')"
@@ -102,10 +106,18 @@ equals "the skip is counted" 1 "$(metric 'sagesync_source_refused_total{reason="
 cp "$tmp/daemon.log" "$tmp/out"
 contains "the skip says why" "not retried: its deploy failed"
 
+# another controller's record on A, pushed meanwhile: merged, not lost
+git -C "$repo" fetch -q origin 'refs/notes/*:refs/notes/*'
+git -C "$repo" notes --ref=sagesync append -m "sagesync: succeeded
+revision: $a
+controller: other@elsewhere" "$a"
+git -C "$repo" push -q origin refs/notes/sagesync
+
 # C: the fix, and a new threshold
 sed -i 's|churn/challenger/missing.tar.gz|churn/challenger/model.tar.gz|' "$repo/models.yaml"
 sed -i 's/threshold: 5$/threshold: 9/' "$repo/alarms.yaml"
 git -C "$repo" commit -q -am "C: the artifact back, threshold 9"
+git -C "$repo" push -q origin main
 c=$(git -C "$repo" rev-parse HEAD)
 reconcile
 equals "C deploys" 9.0 "$(threshold)"
@@ -116,6 +128,7 @@ config_c=$(endpoint EndpointConfigName)
 sed -i 's/weight: 1$/weight: 2/' "$repo/endpoint.yaml"
 sed -i 's/threshold: 9$/threshold: 10/' "$repo/alarms.yaml"
 git -C "$repo" commit -q -am "D: more traffic to the challenger"
+git -C "$repo" push -q origin main
 d=$(git -C "$repo" rev-parse HEAD)
 before=$(cycles)
 kill -HUP "$daemon"
@@ -130,8 +143,27 @@ equals "C's threshold is back" 9.0 "$(threshold)"
 cp "$tmp/daemon.log" "$tmp/out"
 contains "the bake failure says why" "health alarm 'churn-prod-5xx' went ALARM during the bake: 5xx rate 12% (test)"
 good_is "$c" && ok || bad "C is no longer the last good revision"
-grep -q "^$b " "$tmp/state/failed-revisions" && grep -q "^$d " "$tmp/state/failed-revisions" &&
-	ok || bad "B and D are not recorded as failed"
+
+# the records are in Git, pushed to the remote: a fresh clone shows them
+git clone -q "$tmp/remote.git" "$tmp/clone"
+git -C "$tmp/clone" fetch -q origin 'refs/notes/*:refs/notes/*'
+note() { git -C "$tmp/clone" notes --ref=sagesync show "$1" 2>&1; }
+note "$a" >"$tmp/out"
+contains "A's record" "sagesync: succeeded"
+contains "the other controller's record is kept" "controller: other@elsewhere"
+contains "and ours beside it" "controller: rollback-test@"
+note "$b" >"$tmp/out"
+contains "B's record" "sagesync: rolled-back"
+contains "B's record names the last good" "last-good: $a"
+contains "B's record says why" "reason: endpoint 'churn-prod' was rolled back: Failed to download model data"
+contains "B's record lists the changes" "change: update Endpoint/churn-prod: EndpointConfigName:"
+note "$c" >"$tmp/out"
+contains "C's record" "sagesync: succeeded"
+note "$d" >"$tmp/out"
+contains "D's record" "sagesync: rolled-back"
+contains "D's record says why" "health alarm 'churn-prod-5xx' went ALARM during the bake"
+git -C "$tmp/clone" log --notes=sagesync --format='%h %s%n%N' >"$tmp/out"
+contains "git log --notes=sagesync shows them" "controller: rollback-test@"
 
 kill -TERM "$daemon"
 wait "$daemon"

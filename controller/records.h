@@ -1,0 +1,58 @@
+/*
+ * Deployment records: one per reconcile outcome, kept as Git notes on the
+ * deployed commit (history.notesRef, default refs/notes/sagesync) and
+ * pushed with the source, so `git log --notes=sagesync` shows them without
+ * sagesync, and a new, restarted or standby controller knows the last
+ * good revision and the failed ones from Git alone.
+ *
+ * A note holds one record or more, each a block of "key: value" lines
+ * that starts with "sagesync: RESULT", blocks separated by a blank line:
+ *
+ *   sagesync: rolled-back
+ *   revision: 1f71...
+ *   last-good: 9a3c...
+ *   started: 2026-11-26T23:10:04Z
+ *   finished: 2026-11-26T23:11:40Z
+ *   controller: prod@ip-10-0-1-7
+ *   reason: endpoint 'churn-prod' was rolled back: ...
+ *   change: update Endpoint/churn-prod: EndpointConfigName: a -> b
+ */
+#ifndef SAGESYNC_CONTROLLER_RECORDS_H
+#define SAGESYNC_CONTROLLER_RECORDS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "buf.h"
+
+struct record {
+	char result[16]; /* succeeded, failed, rolled-back, drift-healed */
+	char revision[41];
+	char last_good[41]; /* the last good revision when it started */
+	char started[32], finished[32]; /* UTC, RFC 3339 */
+	char *controller;
+	char *reason; /* "" unless failed or rolled back */
+	char *changes; /* "kind resource: detail" lines, "\n"-separated */
+};
+
+/* Appends the record's block to `out` (values kept to one line). */
+void record_format(struct buf *out, const struct record *r);
+
+/* The records of one note, in order; *n of them (free with records_free). */
+void records_parse(const char *text, struct record **out, size_t *n);
+void records_free(struct record *r, size_t n);
+
+/* Whether a result makes the revision good, or failed. */
+bool record_good(const struct record *r);
+bool record_failed(const struct record *r);
+
+/*
+ * Two versions of one note merged: ours, and theirs' blocks ours lacks
+ * (malloc'd). Concurrent writers lose no record.
+ */
+char *records_union(const char *ours, const char *theirs);
+
+/* now, UTC, as records write it */
+void record_now(char out[32]);
+
+#endif
