@@ -17,5 +17,7 @@ int cmd_plan(int argc, char **argv);
 int cmd_apply(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_run(int argc, char **argv);
+int cmd_rollback(int argc, char **argv);
+int cmd_history(int argc, char **argv);
 
 #endif

@@ -28,11 +28,12 @@
 #include "httpd.h"
 #include "log.h"
 #include "records.h"
+#include "source.h"
 #include "mem.h"
 #include "metrics.h"
 #include "manifest.h"
 
-enum mode { PLAN, APPLY, STATUS, RUN };
+enum mode { PLAN, APPLY, STATUS, RUN, ROLLBACK };
 
 static const char plan_usage[] =
 	"usage: sagesync plan --config FILE [--output text|json]\n"
@@ -101,324 +102,33 @@ static const char run_usage[] =
 	"example:\n"
 	"  sagesync run --config /etc/sagesync/config.yaml --log-format text\n";
 
+static const char rollback_usage[] =
+	"usage: sagesync rollback --config FILE --to REV --reason TEXT\n"
+	"\n"
+	"Puts AWS back on revision REV by hand (like apply --once --revision,\n"
+	"without a bake), and records it like an automatic rollback: the\n"
+	"revision live before is recorded rolled-back with TEXT, so the daemon\n"
+	"does not apply it again; REV becomes the last good revision. A newer\n"
+	"commit deploys normally.\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE    the controller's configuration\n"
+	"      --to REV         the revision to go back to\n"
+	"      --reason TEXT    why, for the record\n"
+	"  -h, --help           show this help\n"
+	"\n"
+	"exit status: 0 rolled back and healthy, 1 error, 2 usage\n"
+	"\n"
+	"example:\n"
+	"  sagesync rollback --config prod.yaml --to 3f9a2c1 \\\n"
+	"      --reason \"latency regression in v8\"\n";
+
 static const char status_usage[] =
 	"usage: sagesync status --config FILE\n"
 	"\n"
 	"Lists the AWS resources this controller owns and their state.\n"
 	"\n"
 	"exit status: 0 success, 1 error, 2 usage error\n";
-
-/* ---- the source ---------------------------------------------------------- */
-
-/* a secret file's content, without the trailing newline; NULL if none */
-static char *read_secret(const char *path, const char *what)
-{
-	struct buf b = BUF_INIT;
-	struct err e = ERR_INIT;
-
-	if (!path)
-		return NULL;
-	if (file_read(&b, path, 4096, &e) < 0) {
-		log_msg(LOG_ERROR, NULL, NULL, "%s: %s", what, e.msg);
-		buf_release(&b);
-		return NULL;
-	}
-	while (b.len && (b.ptr[b.len - 1] == '\n' || b.ptr[b.len - 1] == '\r'))
-		b.ptr[--b.len] = '\0';
-	return buf_detach(&b);
-}
-
-/* where the mirror of a remote source lives */
-static int mirror_path(struct buf *out, const struct config *cfg, struct err *e)
-{
-	if (!cfg->state_dir)
-		return err_set(e, ERR_INVALID,
-			       "%s: a remote source (%s) needs 'stateDir', "
-			       "where its clone is kept",
-			       cfg->file, cfg->source->url);
-	buf_clear(out);
-	buf_printf(out, "%s/source.git", cfg->state_dir);
-	return 0;
-}
-
-/* where the deployment records are kept */
-static const char *notes_ref(const struct config *cfg)
-{
-	return cfg->history && cfg->history->notes_ref ?
-		       cfg->history->notes_ref :
-		       "refs/notes/sagesync";
-}
-
-static bool push_records(const struct config *cfg)
-{
-	return gitsrc_is_url(cfg->source->url) &&
-	       (!cfg->history || !cfg->history->push.set ||
-		cfg->history->push.v);
-}
-
-/* How to reach the source's remote; the token is the caller's to free. */
-static int remote_of(const struct config *cfg, struct gitsrc_remote *r,
-		     char **token, struct err *e)
-{
-	const struct config_auth *a = cfg->source->auth;
-
-	memset(r, 0, sizeof(*r));
-	*token = NULL;
-	r->url = cfg->source->url;
-	r->ca_file = cfg->source->ca_file;
-	r->notes_ref = notes_ref(cfg);
-	if (!a)
-		return 0;
-	r->username = a->username;
-	r->ssh_key_file = a->ssh_key_file;
-	r->known_hosts_file = a->known_hosts_file;
-	if (a->token_file &&
-	    !(*token = read_secret(a->token_file, "source.auth")))
-		return err_set(e, ERR_IO,
-			       "source.auth.tokenFile '%s' cannot be read",
-			       a->token_file);
-	if (a->token_env) {
-		const char *v = getenv(a->token_env);
-
-		if (!v)
-			return err_set(e, ERR_INVALID,
-				       "source.auth.tokenEnv: the environment "
-				       "variable %s is not set",
-				       a->token_env);
-		*token = mem_strdup(v);
-	}
-	r->token = *token;
-	return 0;
-}
-
-/* Clones or fetches a remote source into its mirror, records merged. */
-static int fetch_source(const struct config *cfg, struct err *e)
-{
-	struct gitsrc_remote r;
-	struct buf dir = BUF_INIT;
-	char *token = NULL;
-	int rc;
-
-	if ((rc = mirror_path(&dir, cfg, e)) == 0 &&
-	    (rc = remote_of(cfg, &r, &token, e)) == 0 &&
-	    (rc = gitsrc_fetch(&r, dir.ptr, e)) == 0)
-		rc = gitsrc_notes_merge(dir.ptr, notes_ref(cfg),
-					GITSRC_THEIR_NOTES, records_union, e);
-	free(token);
-	buf_release(&dir);
-	return rc;
-}
-
-/*
- * The repository the source is read from: a local repository, or the
- * mirror of a remote one (1, its path in `repo`); or a plain directory
- * (0, its path in `repo`).
- */
-static int source_repo(struct buf *repo, const struct config *cfg,
-		       struct err *e)
-{
-	const char *url = cfg->source->url;
-	int rc;
-
-	buf_clear(repo);
-	if (gitsrc_is_url(url))
-		return mirror_path(repo, cfg, e) < 0 ? -1 : 1;
-	if ((rc = gitsrc_is_repository(url, e)) < 0)
-		return -1;
-	buf_puts(repo, url);
-	if (!rc && cfg->source->path)
-		buf_printf(repo, "/%s", cfg->source->path);
-	return rc;
-}
-
-/* The commit `rev` names, or the one the config follows. */
-static int resolve(const char *repo, const struct config *cfg, const char *rev,
-		   char commit[41], struct err *e)
-{
-	const struct config_source *s = cfg->source;
-
-	if (rev)
-		return gitsrc_resolve(repo, NULL, NULL, rev, commit, e);
-	return gitsrc_resolve(repo, s->branch, s->tag, s->commit, commit, e);
-}
-
-/* the last revision applied, kept in the state directory; "" if none */
-static void applied_get(const struct config *cfg, char out[41])
-{
-	struct buf path = BUF_INIT, b = BUF_INIT;
-	struct err e = ERR_INIT;
-
-	out[0] = '\0';
-	if (!cfg->state_dir)
-		return;
-	buf_printf(&path, "%s/applied-revision", cfg->state_dir);
-	if (file_read(&b, path.ptr, 128, &e) == 0 && b.len >= 40 &&
-	    strspn(b.ptr, "0123456789abcdef") >= 40)
-		snprintf(out, 41, "%.40s", b.ptr);
-	buf_release(&path);
-	buf_release(&b);
-}
-
-static void applied_set(const struct config *cfg, const char *commit)
-{
-	struct buf path = BUF_INIT, tmp = BUF_INIT;
-	FILE *fp;
-
-	if (!cfg->state_dir || !commit || !commit[0])
-		return;
-	buf_printf(&path, "%s/applied-revision", cfg->state_dir);
-	buf_printf(&tmp, "%s.tmp", path.ptr);
-	if ((fp = fopen(tmp.ptr, "w"))) {
-		fprintf(fp, "%s\n", commit);
-		if (fclose(fp) == 0)
-			rename(tmp.ptr, path.ptr);
-	}
-	buf_release(&path);
-	buf_release(&tmp);
-}
-
-/* ---- the deployment records (records.h) ---------------------------------- */
-
-struct last_good {
-	char revision[41];
-	char finished[32];
-};
-
-static int scan_good(const char *commit, const char *text, void *payload)
-{
-	struct last_good *g = payload;
-	struct record *r;
-	size_t n, i;
-
-	(void)commit;
-	records_parse(text, &r, &n);
-	for (i = 0; i < n; i++)
-		if (record_good(&r[i]) && r[i].revision[0] &&
-		    strcmp(r[i].finished, g->finished) >= 0) {
-			snprintf(g->revision, sizeof(g->revision), "%s",
-				 r[i].revision);
-			snprintf(g->finished, sizeof(g->finished), "%s",
-				 r[i].finished);
-		}
-	records_free(r, n);
-	return 0;
-}
-
-/*
- * The last good revision: from the records in Git when there are any (a
- * new or restarted controller knows it), else the state directory's.
- */
-static void last_good(const char *repo, const struct config *cfg, char out[41])
-{
-	struct last_good g = { "", "" };
-	struct err e = ERR_INIT;
-
-	if (repo &&
-	    gitsrc_notes_each(repo, notes_ref(cfg), scan_good, &g, &e) == 0 &&
-	    g.revision[0])
-		snprintf(out, 41, "%s", g.revision);
-	else
-		applied_get(cfg, out);
-}
-
-/* Whether the last record of `commit` is a failed deploy, and why. */
-static bool failed_before(const char *repo, const struct config *cfg,
-			  const char *commit, struct buf *reason)
-{
-	struct buf text = BUF_INIT;
-	struct err e = ERR_INIT;
-	struct record *r = NULL;
-	size_t n = 0;
-	bool failed = false;
-
-	if (gitsrc_note_read(repo, notes_ref(cfg), commit, &text, &e) == 0 &&
-	    text.len) {
-		records_parse(text.ptr, &r, &n);
-		if (n && record_failed(&r[n - 1])) {
-			failed = true;
-			buf_clear(reason);
-			buf_puts(reason, r[n - 1].reason);
-		}
-	}
-	records_free(r, n);
-	buf_release(&text);
-	return failed;
-}
-
-/* the controller as records name it: NAME@HOST */
-static void controller_id(struct buf *out, const struct config *cfg)
-{
-	char host[256] = "";
-
-	gethostname(host, sizeof(host) - 1);
-	buf_printf(out, "%s@%s", cfg->name ? cfg->name : "sagesync",
-		   host[0] ? host : "unknown");
-}
-
-/*
- * Adds a record to the note of its revision and pushes the records to
- * the remote: a refused push (another controller wrote too) is fetched,
- * merged and tried again; a push that still fails is logged, and the
- * record goes with the next one.
- */
-static void record_write(const char *repo, const struct config *cfg,
-			 struct record *rec)
-{
-	struct buf text = BUF_INIT, who = BUF_INIT;
-	struct err e = ERR_INIT;
-	int i;
-
-	controller_id(&who, cfg);
-	rec->controller = who.ptr;
-	record_now(rec->finished);
-	if (gitsrc_note_read(repo, notes_ref(cfg), rec->revision, &text, &e) <
-		    0 ||
-	    (record_format(&text, rec),
-	     gitsrc_note_write(repo, notes_ref(cfg), rec->revision, text.ptr,
-			       &e) < 0)) {
-		log_msg(LOG_ERROR, rec->revision, NULL,
-			"the deployment record cannot be written: %s", e.msg);
-		goto out;
-	}
-	log_msg(LOG_INFO, rec->revision, NULL, "recorded: %s%s%s", rec->result,
-		rec->reason && *rec->reason ? ": " : "",
-		rec->reason ? rec->reason : "");
-	for (i = 0; push_records(cfg) && i < 5; i++) {
-		struct gitsrc_remote r;
-		char *token = NULL;
-		int rc;
-
-		err_clear(&e);
-		rc = remote_of(cfg, &r, &token, &e);
-		if (rc == 0)
-			rc = gitsrc_push(&r, repo, notes_ref(cfg), &e);
-		free(token);
-		if (rc == 0)
-			break;
-		/* only a refusal (a race with another writer) is retried */
-		if (e.code != ERR_LIMIT || i == 4) {
-			log_msg(LOG_WARN, rec->revision, NULL,
-				"the records are not pushed: %s; they are kept "
-				"and go with the next push",
-				e.msg);
-			break;
-		}
-		log_msg(LOG_INFO, rec->revision, NULL,
-			"pushing the records: %s; fetching, merging and "
-			"trying again",
-			e.msg);
-		{
-			err_clear(&e);
-			if (fetch_source(cfg, &e) < 0)
-				log_msg(LOG_WARN, NULL, NULL, "fetch: %s",
-					e.msg);
-		}
-	}
-out:
-	rec->controller = NULL;
-	buf_release(&text);
-	buf_release(&who);
-}
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
@@ -618,7 +328,7 @@ static int once(enum mode mode, const struct config *cfg,
 	}
 	if (mode == PLAN)
 		rc = p->n ? CMD_USAGE /* 2: changes */ : CMD_OK;
-	if (mode == APPLY || mode == RUN) {
+	if (mode == APPLY || mode == RUN || mode == ROLLBACK) {
 		if (engine_apply(en, &e) < 0) {
 			log_msg(LOG_ERROR, engine_revision(en), NULL,
 				"apply: %s", e.msg);
@@ -629,7 +339,7 @@ static int once(enum mode mode, const struct config *cfg,
 			}
 			goto out;
 		}
-		if (mode == APPLY)
+		if (mode == APPLY || mode == ROLLBACK)
 			printf("applied: everything is healthy\n");
 		else if (p->n)
 			log_msg(LOG_INFO, engine_revision(en), NULL,
@@ -790,10 +500,10 @@ static int serve(struct daemon *d, struct err *e)
 	d->github = d->gitlab = NULL;
 	if (!cfg->server || !cfg->server->listen)
 		return 0;
-	d->github = read_secret(cfg->server->github_secret_file,
-				"server.githubSecretFile");
-	d->gitlab = read_secret(cfg->server->gitlab_token_file,
-				"server.gitlabTokenFile");
+	d->github = source_secret(cfg->server->github_secret_file,
+				  "server.githubSecretFile");
+	d->gitlab = source_secret(cfg->server->gitlab_token_file,
+				  "server.gitlabTokenFile");
 	hopt.listen = cfg->server->listen;
 	hopt.github_secret = d->github;
 	hopt.github_secret_len = d->github ? strlen(d->github) : 0;
@@ -840,8 +550,9 @@ static bool same_server(const struct daemon *d, const struct config *old)
 	    !same_str(old->source->branch, d->cfg->source->branch))
 		return false;
 	/* a rotated secret restarts the server too */
-	github = read_secret(b->github_secret_file, "server.githubSecretFile");
-	gitlab = read_secret(b->gitlab_token_file, "server.gitlabTokenFile");
+	github =
+		source_secret(b->github_secret_file, "server.githubSecretFile");
+	gitlab = source_secret(b->gitlab_token_file, "server.gitlabTokenFile");
 	same = same_str(github, d->github) && same_str(gitlab, d->gitlab);
 	free(github);
 	free(gitlab);
@@ -922,7 +633,7 @@ static bool cycle(struct daemon *d, const char *why)
 	last[0] = '\0';
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (gitsrc_is_url(cfg->source->url)) {
-		if (fetch_source(cfg, &e) < 0) {
+		if (source_fetch(cfg, &e) < 0) {
 			metrics_add(d->m, "sagesync_git_fetch_errors_total",
 				    NULL, 1);
 			log_msg(LOG_ERROR, NULL, NULL,
@@ -939,8 +650,8 @@ static bool cycle(struct daemon *d, const char *why)
 		result = "failed";
 		goto out;
 	}
-	last_good(git ? repo.ptr : NULL, cfg, last);
-	if (git && resolve(repo.ptr, cfg, NULL, head, &e) < 0) {
+	source_last_good(git ? repo.ptr : NULL, cfg, last);
+	if (git && source_resolve(repo.ptr, cfg, NULL, head, &e) < 0) {
 		refused(d, "missing");
 		log_msg(LOG_ERROR, NULL, NULL, "source: %s; %s%.7s", e.msg,
 			last[0] ? "keeping the live state of " :
@@ -981,7 +692,7 @@ static bool cycle(struct daemon *d, const char *why)
 		}
 	}
 	if (git && head[0] && strcmp(head, last) &&
-	    failed_before(repo.ptr, cfg, head, &failure)) {
+	    source_failed_before(repo.ptr, cfg, head, &failure)) {
 		refused(d, "failed-before");
 		log_msg(LOG_INFO, head, NULL,
 			"not retried: its deploy failed (%s); a newer commit "
@@ -1006,14 +717,14 @@ static bool cycle(struct daemon *d, const char *why)
 		/* the head refused, the last revision reconciled instead */
 		result = target == last ? "refused" : "success";
 		if (target == head)
-			applied_set(cfg, target);
+			source_applied_set(cfg, target);
 		/* a new good revision, or drift put back: a record */
 		if (target && (strcmp(target, last) || o.n_changes)) {
 			snprintf(rec.result, sizeof(rec.result), "%s",
 				 strcmp(target, last) ? "succeeded" :
 							"drift-healed");
 			rec.changes = o.changes.ptr;
-			record_write(repo.ptr, cfg, &rec);
+			source_record(repo.ptr, cfg, &rec);
 		}
 	} else if (o.unhealthy && target == head) {
 		/* a failed deploy: never again, and back to the last good */
@@ -1021,7 +732,7 @@ static bool cycle(struct daemon *d, const char *why)
 			 last[0] ? "rolled-back" : "failed");
 		rec.reason = o.reason;
 		rec.changes = o.changes.ptr;
-		record_write(repo.ptr, cfg, &rec);
+		source_record(repo.ptr, cfg, &rec);
 		result = "rolled-back";
 		log_msg(LOG_ERROR, head, NULL, "deploy failed: %s; %s%.7s",
 			o.reason,
@@ -1180,15 +891,20 @@ static int daemon_loop(const char *config_path, struct config *cfg)
  * then plan, apply or list.
  */
 static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
-	       const char *rev, bool json, bool mass)
+	       const char *rev, const char *reason, bool json, bool mass)
 {
-	struct buf repo = BUF_INIT, who = BUF_INIT;
+	struct buf repo = BUF_INIT, who = BUF_INIT, why = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct outcome o;
-	char commit[41] = "";
+	struct record rec;
+	char commit[41] = "", good[41] = "", applied[41] = "";
 	int git, rc = CMD_FAILED;
 
-	if (gitsrc_is_url(cfg->source->url) && fetch_source(cfg, &e) < 0) {
+	memset(&rec, 0, sizeof(rec));
+	memset(&o, 0, sizeof(o));
+	record_now(rec.started);
+
+	if (gitsrc_is_url(cfg->source->url) && source_fetch(cfg, &e) < 0) {
 		log_msg(LOG_ERROR, NULL, NULL, "fetch: %s", e.msg);
 		goto out;
 	}
@@ -1203,7 +919,7 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 			repo.ptr);
 		goto out;
 	}
-	if (git && resolve(repo.ptr, cfg, rev, commit, &e) < 0) {
+	if (git && source_resolve(repo.ptr, cfg, rev, commit, &e) < 0) {
 		log_msg(LOG_ERROR, NULL, NULL, "source '%s': revision: %s",
 			cfg->source->url, e.msg);
 		goto out;
@@ -1212,7 +928,7 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 	    gitsrc_verify(repo.ptr, commit,
 			  cfg->source->verify->allowed_signers_file, &who,
 			  &e) < 0) {
-		if (mode == APPLY) {
+		if (mode == APPLY || mode == ROLLBACK) {
 			log_msg(LOG_ERROR, commit, NULL, "not applied: %s",
 				e.msg);
 			goto out;
@@ -1220,18 +936,66 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 		log_msg(LOG_WARN, commit, NULL,
 			"%s: the daemon would not apply it", e.msg);
 	}
+	if (git) {
+		source_last_good(repo.ptr, cfg, good);
+		source_applied_get(cfg, applied);
+	}
+	if (mode == STATUS && git)
+		printf("last good revision: %s\nlast applied revision: %s\n",
+		       good[0] ? good : "(none)",
+		       applied[0] ? applied : "(none)");
+	o.restore = mode == ROLLBACK;
 	rc = once(mode, cfg, aws, repo.ptr, git ? commit : NULL, json, mass,
 		  &o);
-	if (mode == APPLY && rc == CMD_OK)
-		applied_set(cfg, commit);
+	if (!git || (mode != APPLY && mode != ROLLBACK))
+		goto out;
+	/* the record: an apply by hand or a rollback, like the daemon's */
+	snprintf(rec.revision, sizeof(rec.revision), "%s", commit);
+	snprintf(rec.last_good, sizeof(rec.last_good), "%s", good);
+	rec.changes = o.changes.ptr;
+	if (rc == CMD_OK) {
+		source_applied_set(cfg, commit);
+		snprintf(rec.result, sizeof(rec.result), "succeeded");
+		if (mode == ROLLBACK) {
+			buf_printf(&why, "rollback by hand%s%.7s: %s",
+				   good[0] ? " from " : "", good, reason);
+			rec.reason = why.ptr;
+		}
+		source_record(repo.ptr, cfg, &rec);
+		/* the revision rolled back from is not applied again */
+		if (mode == ROLLBACK && good[0] && strcmp(good, commit)) {
+			struct record from;
+
+			memset(&from, 0, sizeof(from));
+			snprintf(from.result, sizeof(from.result),
+				 "rolled-back");
+			snprintf(from.revision, sizeof(from.revision), "%s",
+				 good);
+			snprintf(from.last_good, sizeof(from.last_good), "%s",
+				 commit);
+			snprintf(from.started, sizeof(from.started), "%s",
+				 rec.started);
+			buf_clear(&why);
+			buf_printf(&why, "rolled back by hand to %.7s: %s",
+				   commit, reason);
+			from.reason = why.ptr;
+			source_record(repo.ptr, cfg, &from);
+		}
+	} else if (o.unhealthy) {
+		snprintf(rec.result, sizeof(rec.result), "failed");
+		rec.reason = o.reason;
+		source_record(repo.ptr, cfg, &rec);
+	}
 out:
+	buf_release(&o.changes);
 	buf_release(&repo);
 	buf_release(&who);
+	buf_release(&why);
 	return rc;
 }
 
-static int run(enum mode mode, const char *path, const char *rev, bool json,
-	       bool mass)
+static int run(enum mode mode, const char *path, const char *rev,
+	       const char *reason, bool json, bool mass)
 {
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct config *cfg = NULL;
@@ -1260,7 +1024,7 @@ static int run(enum mode mode, const char *path, const char *rev, bool json,
 		log_msg(LOG_ERROR, NULL, NULL, "%s", e.msg);
 		goto out;
 	}
-	rc = cli(mode, cfg, aws, rev, json, mass);
+	rc = cli(mode, cfg, aws, rev, reason, json, mass);
 out:
 	fflush(stdout); /* the plan before the summary, even in a pipe */
 	if (aws) {
@@ -1285,14 +1049,17 @@ static int command(enum mode mode, int argc, char **argv)
 		{ "once", no_argument, NULL, 'O' },
 		{ "allow-mass-prune", no_argument, NULL, 'M' },
 		{ "log-format", required_argument, NULL, 'L' },
+		{ "to", required_argument, NULL, 't' },
+		{ "reason", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *usage = mode == PLAN  ? plan_usage :
-			    mode == APPLY ? apply_usage :
-			    mode == RUN	  ? run_usage :
-					    status_usage;
-	const char *path = NULL, *rev = NULL;
+	const char *usage = mode == PLAN     ? plan_usage :
+			    mode == APPLY    ? apply_usage :
+			    mode == RUN	     ? run_usage :
+			    mode == ROLLBACK ? rollback_usage :
+					       status_usage;
+	const char *path = NULL, *rev = NULL, *to = NULL, *reason = NULL;
 	bool json = false, once = false, mass = false;
 	enum log_format lf = mode == RUN ? LOG_JSON : LOG_TEXT;
 	int c;
@@ -1320,6 +1087,12 @@ static int command(enum mode mode, int argc, char **argv)
 		case 'M':
 			mass = true;
 			break;
+		case 't':
+			to = optarg;
+			break;
+		case 'R':
+			reason = optarg;
+			break;
 		case 'L':
 			if (log_parse_format(optarg, &lf) < 0) {
 				fputs(usage, stderr);
@@ -1339,8 +1112,12 @@ static int command(enum mode mode, int argc, char **argv)
 		fputs(usage, stderr);
 		return CMD_USAGE;
 	}
+	if ((mode == ROLLBACK) != (to && reason) || (mode == ROLLBACK && rev)) {
+		fputs(usage, stderr);
+		return CMD_USAGE;
+	}
 	log_set_format(lf);
-	return run(mode, path, rev, json, mass);
+	return run(mode, path, mode == ROLLBACK ? to : rev, reason, json, mass);
 }
 
 int cmd_plan(int argc, char **argv)
@@ -1356,6 +1133,11 @@ int cmd_apply(int argc, char **argv)
 int cmd_status(int argc, char **argv)
 {
 	return command(STATUS, argc, argv);
+}
+
+int cmd_rollback(int argc, char **argv)
+{
+	return command(ROLLBACK, argc, argv);
 }
 
 int cmd_run(int argc, char **argv)

@@ -24,6 +24,8 @@ static const char usage[] =
 	"  apply --config F --once  apply it, wait until healthy\n"
 	"  status --config F   list the resources this controller owns\n"
 	"  run --config F      the controller: reconcile on every change\n"
+	"  history --config F  the deployment records, newest first\n"
+	"  rollback --config F --to REV --reason TEXT  go back by hand\n"
 	"  doctor --config F   check credentials, region, endpoints, access\n"
 	"  version             print the version\n"
 	"  help                show this help\n"
@@ -53,6 +55,7 @@ static const struct {
 	{ "validate", cmd_validate }, { "doctor", cmd_doctor },
 	{ "plan", cmd_plan },	      { "apply", cmd_apply },
 	{ "status", cmd_status },     { "run", cmd_run },
+	{ "history", cmd_history },   { "rollback", cmd_rollback },
 	{ "version", cmd_version },
 };
 

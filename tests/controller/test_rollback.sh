@@ -169,4 +169,55 @@ kill -TERM "$daemon"
 wait "$daemon"
 equals "SIGTERM exits 0" 0 "$?"
 daemon=""
+
+# sagesync history agrees with the notes
+"$bin" history --config "$tmp/config.yaml" >"$tmp/out" 2>&1
+equals "history works" 0 "$?"
+contains "history: D rolled back" "D: more traffic to the challenge  rolled-back   endpoint 'churn-prod': health alarm"
+contains "history: C succeeded" "C: the artifact back, threshold   succeeded"
+"$bin" history --config "$tmp/config.yaml" --output json >"$tmp/all.json"
+"$bin" history --config "$tmp/config.yaml" --endpoint churn-prod --output json >"$tmp/ep.json"
+python3 - "$tmp/all.json" "$tmp/ep.json" "$a" "$b" "$c" "$d" >"$tmp/out" <<'PY'
+import json, sys
+everything, endpoint = (json.load(open(f)) for f in sys.argv[1:3])
+a, b, c, d = sys.argv[3:7]
+mine = [(r["revision"], r["result"]) for r in everything
+        if r["controller"].startswith("rollback-test@")]
+# newest first: D, C, B, A
+assert mine == [(d, "rolled-back"), (c, "succeeded"), (b, "rolled-back"),
+                (a, "succeeded")], mine
+assert all(r["author"] == "test" for r in everything if r["revision"] in (a, b, c, d))
+# C changed only an alarm, the other controller's record names nothing
+assert [r["revision"] for r in endpoint] == [d, b, a], endpoint
+print("history ok")
+PY
+contains "history --output json and --endpoint" "history ok"
+"$bin" status --config "$tmp/config.yaml" >"$tmp/out" 2>&1
+contains "status shows the last good revision" "last good revision: $c"
+
+# a rollback by hand to A, recorded like an automatic one
+"$bin" rollback --config "$tmp/config.yaml" --to "$a" --reason "latency regression" >"$tmp/out" 2>&1
+equals "rollback exits 0" 0 "$?"
+equals "the endpoint is on A's config again" "$config_a" "$(endpoint EndpointConfigName)"
+equals "A's threshold" 5.0 "$(threshold)"
+note "$c" >"$tmp/out"
+git -C "$tmp/clone" fetch -q origin '+refs/notes/*:refs/notes/*'
+note "$c" >"$tmp/out"
+contains "C is recorded rolled back by hand" "reason: rolled back by hand to ${a%"${a#???????}"}: latency regression"
+
+# a new controller with an empty state directory knows it all from Git:
+# A is the last good revision, D is not retried
+rm -rf "$tmp/state"
+mkdir "$tmp/state"
+sim POST /_sim/reset >/dev/null
+"$bin" run --config "$tmp/config.yaml" --log-format text 2>"$tmp/daemon2.log" &
+daemon=$!
+wait_for 60 at_least 1 || bad "the new daemon did not reconcile"
+equals "the new controller keeps A" "$config_a" "$(endpoint EndpointConfigName)"
+equals "and issues no UpdateEndpoint" 0 "$(calls 'UpdateEndpoint$')"
+cp "$tmp/daemon2.log" "$tmp/out"
+contains "it says why" "not retried: its deploy failed"
+kill -TERM "$daemon"
+wait "$daemon"
+daemon=""
 finish

@@ -1,0 +1,248 @@
+/*
+ * `sagesync history`: the deployment records of the source (records.h),
+ * newest first, as a table or JSON: when, revision, author, subject,
+ * result, reason; `--endpoint NAME` keeps the records that touched it.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "config.h"
+#include "diag.h"
+#include "log.h"
+#include "mem.h"
+#include "source.h"
+
+static const char usage[] =
+	"usage: sagesync history --config FILE [--endpoint NAME] [--output "
+	"text|json]\n"
+	"\n"
+	"Lists the deployment records of the source, newest first: when each\n"
+	"reconcile outcome was recorded, the revision, its author and subject,\n"
+	"the result (succeeded, failed, rolled-back, drift-healed) and the\n"
+	"reason. The records are Git notes on the deployed commits\n"
+	"(history.notesRef, default refs/notes/sagesync); plain Git shows them\n"
+	"too: git log --notes=sagesync.\n"
+	"\n"
+	"options:\n"
+	"  -c, --config FILE      the controller's configuration\n"
+	"  -e, --endpoint NAME    only the records that changed or name it\n"
+	"  -o, --output FORMAT    text (default) or json\n"
+	"  -h, --help             show this help\n"
+	"\n"
+	"exit status: 0 success, 1 error, 2 usage\n"
+	"\n"
+	"example:\n"
+	"  sagesync history --config prod.yaml --endpoint churn-prod\n";
+
+struct row {
+	struct record r;
+	char *author, *subject;
+};
+
+struct rows {
+	struct row *items;
+	size_t n, cap;
+	const char *repo;
+	const char *endpoint;
+};
+
+/* whether a record concerns the endpoint NAME */
+static bool touches(const struct record *r, const char *name)
+{
+	struct buf needle = BUF_INIT;
+	bool yes;
+
+	buf_printf(&needle, "Endpoint/%s", name);
+	yes = strstr(r->changes, needle.ptr) != NULL;
+	buf_clear(&needle);
+	buf_printf(&needle, "'%s'", name);
+	yes = yes || strstr(r->reason, needle.ptr) != NULL;
+	buf_release(&needle);
+	return yes;
+}
+
+static int collect(const char *commit, const char *text, void *payload)
+{
+	struct rows *rows = payload;
+	struct record *list;
+	size_t n, i;
+
+	(void)commit;
+	records_parse(text, &list, &n);
+	for (i = 0; i < n; i++) {
+		struct buf author = BUF_INIT, subject = BUF_INIT;
+		struct err e = ERR_INIT;
+		struct row *row;
+
+		if (rows->endpoint && !touches(&list[i], rows->endpoint)) {
+			free(list[i].controller);
+			free(list[i].reason);
+			free(list[i].changes);
+			continue;
+		}
+		gitsrc_commit_info(rows->repo, list[i].revision, &author,
+				   &subject, &e);
+		rows->items = mem_grow(rows->items, &rows->cap, rows->n + 1,
+				       sizeof(*rows->items));
+		row = &rows->items[rows->n++];
+		row->r = list[i];
+		row->author = mem_strdup(author.ptr ? author.ptr : "");
+		row->subject = mem_strdup(subject.ptr ? subject.ptr : "");
+		buf_release(&author);
+		buf_release(&subject);
+	}
+	free(list); /* the strings moved into the rows */
+	return 0;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+	const struct row *x = a, *y = b;
+	int c = strcmp(y->r.finished, x->r.finished);
+
+	return c ? c : strcmp(y->r.started, x->r.started);
+}
+
+static void print_json(const struct rows *rows)
+{
+	json_t *list = json_array();
+	size_t i;
+	char *s;
+
+	for (i = 0; i < rows->n; i++) {
+		const struct row *w = &rows->items[i];
+
+		json_array_append_new(
+			list,
+			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
+				  "s:s, s:s}",
+				  "started", w->r.started, "finished",
+				  w->r.finished, "revision", w->r.revision,
+				  "lastGood", w->r.last_good, "author",
+				  w->author, "subject", w->subject, "result",
+				  w->r.result, "reason", w->r.reason,
+				  "controller", w->r.controller, "changes",
+				  w->r.changes));
+	}
+	s = json_dumps(list, JSON_INDENT(2));
+	puts(s ? s : "[]");
+	free(s);
+	json_decref(list);
+}
+
+static void print_table(const struct rows *rows)
+{
+	size_t i;
+
+	printf("%-20s  %-7s  %-16s  %-32s  %-12s  %s\n", "WHEN", "REV",
+	       "AUTHOR", "SUBJECT", "RESULT", "REASON");
+	for (i = 0; i < rows->n; i++) {
+		const struct row *w = &rows->items[i];
+
+		printf("%-20s  %.7s  %-16.16s  %-32.32s  %-12s  %s\n",
+		       w->r.finished, w->r.revision, w->author, w->subject,
+		       w->r.result, w->r.reason);
+	}
+	if (!rows->n)
+		printf("(no deployment records yet)\n");
+}
+
+int cmd_history(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "endpoint", required_argument, NULL, 'e' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct diag_list diags = DIAG_LIST_INIT;
+	struct config *cfg = NULL;
+	struct rows rows = { 0 };
+	struct buf repo = BUF_INIT;
+	struct err e = ERR_INIT;
+	const char *path = NULL;
+	bool json = false;
+	size_t i;
+	int c, rc = CMD_FAILED;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "c:e:o:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'e':
+			rows.endpoint = optarg;
+			break;
+		case 'o':
+			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
+				fputs(usage, stderr);
+				return CMD_USAGE;
+			}
+			json = !strcmp(optarg, "json");
+			break;
+		case 'h':
+			fputs(usage, stdout);
+			return CMD_OK;
+		default:
+			fputs(usage, stderr);
+			return CMD_USAGE;
+		}
+	}
+	if (!path || optind != argc) {
+		fputs(usage, stderr);
+		return CMD_USAGE;
+	}
+	if (config_load(&cfg, path, &diags) < 0) {
+		diag_print(&diags, stderr);
+		goto out;
+	}
+	if (!cfg->source) {
+		log_msg(LOG_ERROR, NULL, NULL, "%s: no 'source' configured",
+			cfg->file);
+		goto out;
+	}
+	if (gitsrc_is_url(cfg->source->url) && source_fetch(cfg, &e) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "fetch: %s", e.msg);
+		goto out;
+	}
+	if ((c = source_repo(&repo, cfg, &e)) <= 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "source: %s",
+			c < 0 ? e.msg :
+				"a plain directory has no history; records "
+				"need a Git source");
+		goto out;
+	}
+	rows.repo = repo.ptr;
+	if (gitsrc_notes_each(repo.ptr, source_notes_ref(cfg), collect, &rows,
+			      &e) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "records: %s", e.msg);
+		goto out;
+	}
+	if (rows.n)
+		qsort(rows.items, rows.n, sizeof(*rows.items), newest_first);
+	if (json)
+		print_json(&rows);
+	else
+		print_table(&rows);
+	rc = CMD_OK;
+out:
+	for (i = 0; i < rows.n; i++) {
+		free(rows.items[i].r.controller);
+		free(rows.items[i].r.reason);
+		free(rows.items[i].r.changes);
+		free(rows.items[i].author);
+		free(rows.items[i].subject);
+	}
+	free(rows.items);
+	buf_release(&repo);
+	config_free(cfg);
+	diag_release(&diags);
+	gitsrc_global_cleanup();
+	return rc;
+}

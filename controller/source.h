@@ -1,0 +1,60 @@
+/*
+ * The controller's source (see source.c): what `plan`, `apply`, `run`,
+ * `history` and `rollback` read, and where they keep their records.
+ */
+#ifndef SAGESYNC_CONTROLLER_SOURCE_H
+#define SAGESYNC_CONTROLLER_SOURCE_H
+
+#include <stdbool.h>
+
+#include "buf.h"
+#include "config.h"
+#include "err.h"
+#include "gitsrc.h"
+#include "records.h"
+
+/* A secret file's content without its trailing newline; NULL (logged)
+ * when it cannot be read or `path` is NULL. */
+char *source_secret(const char *path, const char *what);
+
+/* Clones or fetches a remote source into its mirror, records merged. */
+int source_fetch(const struct config *cfg, struct err *e);
+
+/*
+ * The repository the source is read from: a local repository, or the
+ * mirror of a remote one (1, its path in `repo`); or a plain directory
+ * (0, its path in `repo`).
+ */
+int source_repo(struct buf *repo, const struct config *cfg, struct err *e);
+
+/* The commit `rev` names (NULL: the one the config follows). */
+int source_resolve(const char *repo, const struct config *cfg,
+		   const char *rev, char commit[41], struct err *e);
+
+/* The notes ref of the deployment records. */
+const char *source_notes_ref(const struct config *cfg);
+
+/* The revision applied last, cached in the state directory ("" if none). */
+void source_applied_get(const struct config *cfg, char out[41]);
+void source_applied_set(const struct config *cfg, const char *commit);
+
+/*
+ * The last good revision: from the records when there are any, else the
+ * state directory's cache; "" when none. `repo` NULL: a plain directory.
+ */
+void source_last_good(const char *repo, const struct config *cfg,
+		      char out[41]);
+
+/* Whether the last record of `commit` is a failed deploy, and why. */
+bool source_failed_before(const char *repo, const struct config *cfg,
+			  const char *commit, struct buf *reason);
+
+/*
+ * Adds `rec` (its controller and finish time filled in here) to the note
+ * of its revision and pushes the records; failures are logged, never
+ * fatal: the record goes with the next push.
+ */
+void source_record(const char *repo, const struct config *cfg,
+		   struct record *rec);
+
+#endif
