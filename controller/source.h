@@ -28,8 +28,8 @@ int source_fetch(const struct config *cfg, struct err *e);
 int source_repo(struct buf *repo, const struct config *cfg, struct err *e);
 
 /* The commit `rev` names (NULL: the one the config follows). */
-int source_resolve(const char *repo, const struct config *cfg,
-		   const char *rev, char commit[41], struct err *e);
+int source_resolve(const char *repo, const struct config *cfg, const char *rev,
+		   char commit[41], struct err *e);
 
 /* The notes ref of the deployment records. */
 const char *source_notes_ref(const struct config *cfg);
@@ -42,8 +42,7 @@ void source_applied_set(const struct config *cfg, const char *commit);
  * The last good revision: from the records when there are any, else the
  * state directory's cache; "" when none. `repo` NULL: a plain directory.
  */
-void source_last_good(const char *repo, const struct config *cfg,
-		      char out[41]);
+void source_last_good(const char *repo, const struct config *cfg, char out[41]);
 
 /* Whether the last record of `commit` is a failed deploy, and why. */
 bool source_failed_before(const char *repo, const struct config *cfg,
