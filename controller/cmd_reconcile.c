@@ -27,6 +27,7 @@
 #include "http.h"
 #include "httpd.h"
 #include "log.h"
+#include "notify.h"
 #include "records.h"
 #include "source.h"
 #include "mem.h"
@@ -371,6 +372,7 @@ struct daemon {
 	struct aws_client *aws;
 	struct metrics *m;
 	struct httpd *h;
+	struct notifier *notifier;
 	char *github, *gitlab; /* the webhook secrets */
 };
 
@@ -583,7 +585,9 @@ static void reload(struct daemon *d)
 			"reload: %s; the running config is kept", e.msg);
 		goto out;
 	}
-	/* swap: the old ones are freed below */
+	/* swap: the old ones are freed below; the notifier borrows them */
+	notifier_stop(d->notifier);
+	d->notifier = NULL;
 	{
 		struct config *c = d->cfg;
 		struct aws_client *a = d->aws;
@@ -593,6 +597,7 @@ static void reload(struct daemon *d)
 		cfg = c;
 		aws = a;
 	}
+	notifier_start(&d->notifier, d->cfg, d->aws, d->m);
 	if (!same_server(d, cfg) && serve(d, &e) < 0)
 		log_msg(LOG_ERROR, NULL, NULL, "reload: %s", e.msg);
 	log_msg(LOG_INFO, NULL, NULL, "reloaded %s: following %s every %lds",
@@ -613,6 +618,20 @@ out:
  * revision last applied is reconciled instead, so the live state stays
  * as it was (drift still healed), and the refusal is logged and counted.
  */
+/* A deploy outcome: recorded in Git, and told to the notify targets. */
+static void report(struct daemon *d, const char *repo, struct record *rec)
+{
+	struct notify_event ev;
+
+	source_record(repo, d->cfg, rec);
+	ev.event = rec->result;
+	ev.revision = rec->revision;
+	ev.reason = rec->reason;
+	ev.changes = rec->changes;
+	ev.controller = d->cfg->name;
+	notify_send(d->notifier, &ev);
+}
+
 static bool cycle(struct daemon *d, const char *why)
 {
 	const struct config *cfg = d->cfg;
@@ -724,7 +743,7 @@ static bool cycle(struct daemon *d, const char *why)
 				 strcmp(target, last) ? "succeeded" :
 							"drift-healed");
 			rec.changes = o.changes.ptr;
-			source_record(repo.ptr, cfg, &rec);
+			report(d, repo.ptr, &rec);
 		}
 	} else if (o.unhealthy && target == head) {
 		/* a failed deploy: never again, and back to the last good */
@@ -732,7 +751,7 @@ static bool cycle(struct daemon *d, const char *why)
 			 last[0] ? "rolled-back" : "failed");
 		rec.reason = o.reason;
 		rec.changes = o.changes.ptr;
-		source_record(repo.ptr, cfg, &rec);
+		report(d, repo.ptr, &rec);
 		result = "rolled-back";
 		log_msg(LOG_ERROR, head, NULL, "deploy failed: %s; %s%.7s",
 			o.reason,
@@ -813,10 +832,13 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 	pthread_create(&sig, NULL, signal_thread, &d);
 	metrics_new(&d.m);
 	declare_metrics(d.m);
+	notify_declare_metrics(d.m);
 	if (aws_for(&d.aws, cfg, d.m, &e) < 0 || serve(&d, &e) < 0) {
 		log_msg(LOG_ERROR, NULL, NULL, "%s", e.msg);
 		rc = CMD_FAILED;
 		wake(&d, SIGTERM);
+	} else {
+		notifier_start(&d.notifier, d.cfg, d.aws, d.m);
 	}
 	log_msg(LOG_INFO, NULL, NULL, "following %s%s%s every %lds",
 		cfg->source->url, cfg->source->branch ? " branch " : "",
@@ -864,6 +886,7 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 			;
 		pthread_mutex_unlock(&d.lock);
 	}
+	notifier_stop(d.notifier);
 	httpd_stop(d.h);
 	pthread_join(sig, NULL);
 	if (d.aws) {

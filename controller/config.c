@@ -246,8 +246,17 @@ static const struct schema_field server_fields[] = {
 static const struct schema_shape server_shape =
 	SHAPE("server", struct config_server, server_fields, check_server);
 
-static const char *const notify_values[] = { "slack", "webhook", "sns",
-					     "github-status", NULL };
+static const char *const notify_values[] = { "slack",	      "webhook",
+					     "sns",	      "github-status",
+					     "gitlab-status", NULL };
+
+static const struct schema_rule rule_repository = {
+	.what = "a repository path",
+	.expect = "OWNER/NAME, or GROUP/SUBGROUP/NAME on GitLab",
+	.min_len = 3,
+	.max_len = 255,
+	.pattern = "[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+",
+};
 
 static void check_notify(struct schema_ctx *c, void *obj,
 			 const struct ynode *map, const char *path)
@@ -257,7 +266,10 @@ static void check_notify(struct schema_ctx *c, void *obj,
 		[CONFIG_NOTIFY_SLACK] = { "urlFile" },
 		[CONFIG_NOTIFY_WEBHOOK] = { "url", "urlFile", "secretFile" },
 		[CONFIG_NOTIFY_SNS] = { "topicArn" },
-		[CONFIG_NOTIFY_GITHUB_STATUS] = { "tokenFile" },
+		[CONFIG_NOTIFY_GITHUB_STATUS] = { "tokenFile", "url",
+						  "repository" },
+		[CONFIG_NOTIFY_GITLAB_STATUS] = { "tokenFile", "url",
+						  "repository" },
 	};
 	struct config_notify *n = obj;
 	size_t i, j;
@@ -292,7 +304,8 @@ static void check_notify(struct schema_ctx *c, void *obj,
 	if (n->type == CONFIG_NOTIFY_SNS && !schema_has(map, "topicArn"))
 		schema_error(c, schema_owner(c, map),
 			     "%s: missing required field 'topicArn'", path);
-	if (n->type == CONFIG_NOTIFY_GITHUB_STATUS &&
+	if ((n->type == CONFIG_NOTIFY_GITHUB_STATUS ||
+	     n->type == CONFIG_NOTIFY_GITLAB_STATUS) &&
 	    !schema_has(map, "tokenFile"))
 		schema_error(c, schema_owner(c, map),
 			     "%s: missing required field 'tokenFile'", path);
@@ -311,6 +324,8 @@ static const struct schema_field notify_fields[] = {
 	  .rule = &rule_topic_arn),
 	F("tokenFile", SCHEMA_STR, struct config_notify, token_file,
 	  .rule = &rule_path),
+	F("repository", SCHEMA_STR, struct config_notify, repository,
+	  .rule = &rule_repository),
 };
 static const struct schema_shape notify_shape =
 	SHAPE("notify", struct config_notify, notify_fields, check_notify);

@@ -81,6 +81,7 @@ enum config_notify_type {
 	CONFIG_NOTIFY_WEBHOOK,
 	CONFIG_NOTIFY_SNS,
 	CONFIG_NOTIFY_GITHUB_STATUS,
+	CONFIG_NOTIFY_GITLAB_STATUS,
 };
 
 struct config_notify {
@@ -90,6 +91,7 @@ struct config_notify {
 	char *secret_file;
 	char *topic_arn;
 	char *token_file;
+	char *repository; /* OWNER/REPO for commit statuses */
 };
 
 struct config_leader {

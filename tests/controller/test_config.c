@@ -544,7 +544,7 @@ static void test_config__notify_bad_type_suggests(void **state)
 		   "name: prod\nnotify:\n  - {type: slak, urlFile: /run/s}\n",
 		   3, 12,
 		   "notify[0].type: expected one of slack, webhook, sns, "
-		   "github-status; found \"slak\"",
+		   "github-status, gitlab-status; found \"slak\"",
 		   "did you mean \"slack\"?");
 }
 
