@@ -618,6 +618,25 @@ out:
  * revision last applied is reconciled instead, so the live state stays
  * as it was (drift still healed), and the refusal is logged and counted.
  */
+/* reconcile.rollback: revert-commit, after a restore */
+static void revert(const char *repo, const struct config *cfg, const char *head,
+		   const char *good, const char *reason)
+{
+	struct err e = ERR_INIT;
+	char id[41];
+
+	if (source_revert(repo, cfg, head, good, reason, id, &e) < 0)
+		log_msg(LOG_ERROR, head, NULL,
+			"the revert commit is not pushed: %s; the live state "
+			"stays on the last good revision %.7s",
+			e.msg, good);
+	else
+		log_msg(LOG_INFO, id, NULL,
+			"pushed a revert commit: the branch again equals what "
+			"runs (%.7s)",
+			good);
+}
+
 /* A deploy outcome: recorded in Git, and told to the notify targets. */
 static void report(struct daemon *d, const char *repo, struct record *rec)
 {
@@ -764,10 +783,15 @@ static bool cycle(struct daemon *d, const char *why)
 			r.restore = true;
 			target = last;
 			if (once(RUN, cfg, d->aws, repo.ptr, last, false, false,
-				 &r) == CMD_OK)
+				 &r) == CMD_OK) {
 				log_msg(LOG_INFO, last, NULL,
 					"restored the last good revision");
-			else
+				if (cfg->reconcile &&
+				    cfg->reconcile->rollback ==
+					    CONFIG_ROLLBACK_REVERT_COMMIT)
+					revert(repo.ptr, cfg, head, last,
+					       o.reason);
+			} else
 				log_msg(LOG_ERROR, last, NULL,
 					"restoring the last good revision "
 					"failed; the next reconcile tries "

@@ -786,3 +786,65 @@ int gitsrc_commit_info(const char *repo_path, const char *commit,
 	git_repository_free(repo);
 	return rc;
 }
+
+int gitsrc_revert_commit(const char *repo_path, const char *branch,
+			 const char *head, const char *good,
+			 const char *message, char out[41], struct err *e)
+{
+	git_repository *repo = NULL;
+	git_commit *h = NULL, *g = NULL;
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL, *moved = NULL;
+	struct buf name = BUF_INIT;
+	git_oid hid, gid, id;
+	int rc;
+
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	buf_printf(&name, "refs/heads/%s", branch);
+	if (git_oid_fromstr(&hid, head) < 0 ||
+	    git_oid_fromstr(&gid, good) < 0 ||
+	    git_commit_lookup(&h, repo, &hid) < 0 ||
+	    git_commit_lookup(&g, repo, &gid) < 0 ||
+	    git_commit_tree(&tree, g) < 0 ||
+	    git_signature_now(&sig, "sagesync", "sagesync@localhost") < 0) {
+		rc = git_fail(e, "the revert commit");
+		goto out;
+	}
+	{
+		const git_commit *parents[] = { h };
+
+		if (git_commit_create(&id, repo, NULL, sig, sig, NULL, message,
+				      tree, 1, parents) < 0) {
+			rc = git_fail(e, "the revert commit");
+			goto out;
+		}
+	}
+	/* the branch moves only if it is still where the deploy saw it */
+	if (git_reference_lookup(&ref, repo, name.ptr) < 0) {
+		rc = git_fail(e, name.ptr);
+		goto out;
+	}
+	if (!git_oid_equal(git_reference_target(ref), &hid)) {
+		rc = err_set(e, ERR_LIMIT, "%s moved on; not reverted",
+			     name.ptr);
+		goto out;
+	}
+	if (git_reference_set_target(&moved, ref, &id, "sagesync: revert") <
+	    0) {
+		rc = git_fail(e, name.ptr);
+		goto out;
+	}
+	git_oid_tostr(out, 41, &id);
+out:
+	buf_release(&name);
+	git_reference_free(moved);
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_commit_free(g);
+	git_commit_free(h);
+	git_repository_free(repo);
+	return rc;
+}

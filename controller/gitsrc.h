@@ -123,6 +123,16 @@ int gitsrc_notes_merge(const char *repo, const char *ref, const char *theirs,
 int gitsrc_push(const struct gitsrc_remote *r, const char *repo,
 		const char *ref, struct err *e);
 
+/*
+ * A commit on `branch` of the repository (a mirror) that puts back the
+ * tree of `good`: its parent `head` (the branch's commit, or ERR_LIMIT
+ * when the branch moved on), its message `message`; the branch is moved
+ * to it (push it with gitsrc_push). Its id goes into `out`.
+ */
+int gitsrc_revert_commit(const char *repo, const char *branch, const char *head,
+			 const char *good, const char *message, char out[41],
+			 struct err *e);
+
 /* libgit2's process-wide state: call once at exit. */
 void gitsrc_global_cleanup(void);
 

@@ -328,3 +328,46 @@ out:
 	buf_release(&text);
 	buf_release(&who);
 }
+
+int source_revert(const char *repo, const struct config *cfg, const char *head,
+		  const char *good, const char *reason, char out[41],
+		  struct err *e)
+{
+	const char *branch = cfg->source->branch;
+	const char *q = reason ? strstr(reason, "endpoint '") : NULL;
+	struct buf msg = BUF_INIT, ref = BUF_INIT;
+	struct gitsrc_remote r;
+	char *token = NULL;
+	int rc;
+
+	if (!branch || !gitsrc_is_url(cfg->source->url))
+		return err_set(e, ERR_INVALID,
+			       "reconcile.rollback: revert-commit needs a "
+			       "remote source that follows a branch");
+	buf_printf(&msg,
+		   "Revert to %.7s: the deploy of %.7s failed\n\n"
+		   "sagesync (%s) rolled back commit %s.\n\n",
+		   good, head, cfg->name ? cfg->name : "sagesync", head);
+	if (q) {
+		const char *name = q + 10, *end = strchr(name, '\'');
+
+		if (end)
+			buf_printf(&msg, "Resource: Endpoint/%.*s\n",
+				   (int)(end - name), name);
+	}
+	buf_printf(&msg,
+		   "Reason: %s\n\n"
+		   "This commit puts back the tree of %s, the last good "
+		   "revision,\nso that Git equals what runs. Fix the change "
+		   "and commit it again.\n",
+		   reason ? reason : "(none)", good);
+	buf_printf(&ref, "refs/heads/%s", branch);
+	if ((rc = gitsrc_revert_commit(repo, branch, head, good, msg.ptr, out,
+				       e)) == 0 &&
+	    (rc = remote_of(cfg, &r, &token, e)) == 0)
+		rc = gitsrc_push(&r, repo, ref.ptr, e);
+	free(token);
+	buf_release(&msg);
+	buf_release(&ref);
+	return rc;
+}

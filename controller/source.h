@@ -56,4 +56,14 @@ bool source_failed_before(const char *repo, const struct config *cfg,
 void source_record(const char *repo, const struct config *cfg,
 		   struct record *rec);
 
+/*
+ * reconcile.rollback: revert-commit: a commit on the followed branch
+ * whose tree is `good`'s, its message naming the failed commit `head`,
+ * the endpoint and `reason`, pushed (never forced) to the remote. A
+ * refused push (a protected branch, a race) is an error saying so.
+ */
+int source_revert(const char *repo, const struct config *cfg, const char *head,
+		  const char *good, const char *reason, char out[41],
+		  struct err *e);
+
 #endif

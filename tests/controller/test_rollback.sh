@@ -220,4 +220,31 @@ contains "it says why" "not retried: its deploy failed"
 kill -TERM "$daemon"
 wait "$daemon"
 daemon=""
+
+# reconcile.rollback: revert-commit: a failed E is reverted on the branch
+echo "reconcile: {rollback: revert-commit}" >>"$tmp/config.yaml"
+sed -i 's|churn/challenger/model.tar.gz|churn/challenger/missing.tar.gz|' "$repo/models.yaml"
+git -C "$repo" commit -q -am "E: the broken challenger again"
+git -C "$repo" push -q origin main
+e=$(git -C "$repo" rev-parse HEAD)
+"$bin" run --config "$tmp/config.yaml" --log-format text 2>"$tmp/daemon3.log" &
+daemon=$!
+rolled() { [ "$(metric 'sagesync_reconcile_total{result="rolled-back"}')" -ge 1 ]; }
+wait_for 60 rolled || { bad "E was not rolled back"; cat "$tmp/daemon3.log"; }
+equals "the branch moved on to the revert" "$e" \
+	"$(git -C "$tmp/remote.git" rev-parse main^)"
+equals "the revert's tree is the last good one" \
+	"$(git -C "$tmp/remote.git" rev-parse "$a^{tree}")" \
+	"$(git -C "$tmp/remote.git" rev-parse 'main^{tree}')"
+git -C "$tmp/remote.git" log -1 --format=%B main >"$tmp/out"
+contains "the revert names the failed commit" "Revert to ${a%"${a#???????}"}: the deploy of ${e%"${e#???????}"} failed"
+contains "the revert names the resource" "Resource: Endpoint/churn-prod"
+contains "the revert says why" "Reason: endpoint 'churn-prod' was rolled back"
+revert=$(git -C "$tmp/remote.git" rev-parse main)
+reconcile
+good_is "$revert" && ok || bad "the revert commit is not the last good revision"
+equals "and AWS stays on A's config" "$config_a" "$(endpoint EndpointConfigName)"
+kill -TERM "$daemon"
+wait "$daemon"
+daemon=""
 finish
