@@ -128,6 +128,36 @@ wait_for() {
 	return 1
 }
 
+# metric NAME{LABELS}: the value of a series on $base/metrics (the
+# daemon's; 0 when absent, -1 when the page cannot be read)
+metric() {
+	python3 - "$base/metrics" "$1" <<'PY'
+import sys, urllib.request
+try:
+    text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+except Exception:
+    print(-1); sys.exit()
+for line in text.splitlines():
+    if line.startswith(sys.argv[2] + " "):
+        print(int(float(line.split()[-1]))); break
+else:
+    print(0)
+PY
+}
+
+# endpoint QUERY: a field of the quickstart's endpoint, as the AWS CLI
+# reads it (EndpointStatus, EndpointConfigName)
+endpoint() {
+	aws sagemaker describe-endpoint --endpoint-name churn-prod \
+		--query "$1" --output text
+}
+
+# threshold: the quickstart's 5xx alarm threshold, as AWS has it
+threshold() {
+	aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
+		--query 'MetricAlarms[0].Threshold' --output text
+}
+
 # commits made by the tests have an author of their own
 git_identity() {
 	export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com

@@ -32,10 +32,6 @@ source: {url: "file://$repo", branch: main, path: environments/prod}
 aws: {region: us-east-1, endpointUrl: "$AWS_ENDPOINT_URL"}
 EOC
 mkdir "$tmp/state"
-threshold() {
-	aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
-		--query 'MetricAlarms[0].Threshold' --output text
-}
 sagesync() {
 	"$bin" "$@" --config "$tmp/config.yaml" >"$tmp/out" 2>&1
 	rc=$?

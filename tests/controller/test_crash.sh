@@ -44,10 +44,6 @@ try:
     sys.exit(0 if urllib.request.urlopen(sys.argv[1], timeout=2).status == 200 else 1)
 except Exception:
     sys.exit(1)' "http://127.0.0.1:$port/readyz"; }
-endpoint() {
-	aws sagemaker describe-endpoint --endpoint-name churn-prod \
-		--query "$1" --output text
-}
 start_daemon
 wait_for 90 ready || { bad "A was not deployed"; cat "$tmp/daemon.log"; }
 equals "A serves" InService "$(endpoint EndpointStatus)"

@@ -108,10 +108,6 @@ equals "a pinned commit: planned" 2 "$(plan)"
 contains "a pinned commit: is the revision" "revision $pinned"
 
 # ---- the daemon follows each transport --------------------------------------
-threshold() {
-	aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
-		--query 'MetricAlarms[0].Threshold' --output text
-}
 threshold_is() { [ "$(threshold)" = "$1" ]; }
 value=5
 follow() { # NAME URL AUTH

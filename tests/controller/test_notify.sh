@@ -64,19 +64,6 @@ mkdir "$tmp/state"
 "$bin" run --config "$tmp/config.yaml" --log-format text 2>"$tmp/daemon.log" &
 daemon=$!
 base=http://127.0.0.1:$port
-metric() { python3 - "$base/metrics" "$1" <<'PY'
-import sys, urllib.request
-try:
-    text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
-except Exception:
-    print(-1); sys.exit()
-for line in text.splitlines():
-    if line.startswith(sys.argv[2] + " "):
-        print(int(float(line.split()[-1]))); break
-else:
-    print(0)
-PY
-}
 # received PATH-PREFIX: how many requests came for it
 received() {
 	if [ -f "$tmp/received" ]; then

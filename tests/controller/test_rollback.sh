@@ -43,19 +43,6 @@ mkdir "$tmp/state"
 daemon=$!
 base=http://127.0.0.1:$port
 
-metric() { python3 - "$base/metrics" "$1" <<'PY'
-import sys, urllib.request
-try:
-    text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
-except Exception:
-    print(-1); sys.exit()
-for line in text.splitlines():
-    if line.startswith(sys.argv[2] + " "):
-        print(int(float(line.split()[-1]))); break
-else:
-    print(0)
-PY
-}
 cycles() {
 	total=0
 	for r in success failed rolled-back refused invalid; do
@@ -68,14 +55,6 @@ reconcile() {
 	seen=$(cycles)
 	kill -HUP "$daemon"
 	wait_for 120 at_least $((seen + 1)) || bad "no reconcile after SIGHUP"
-}
-endpoint() {
-	aws sagemaker describe-endpoint --endpoint-name churn-prod \
-		--query "$1" --output text
-}
-threshold() {
-	aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
-		--query 'MetricAlarms[0].Threshold' --output text
 }
 good_is() { [ "$(metric "sagesync_last_good_revision_info{revision=\"$1\"}")" = 1 ]; }
 

@@ -74,10 +74,7 @@ text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
 print(int(sum(float(l.split()[-1]) for l in text.splitlines()
               if l.startswith("sagesync_aws_calls_total{"))))
 ' "$base/metrics"; }
-threshold_is() {
-	[ "$(aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
-		--query 'MetricAlarms[0].Threshold' --output text)" = "$1" ]
-}
+threshold_is() { [ "$(threshold)" = "$1" ]; }
 
 wait_for 60 is_ready && ok || { bad "not ready"; cat "$tmp/daemon.out"; }
 equals "healthz" 200 "$(get "$base/healthz" | sed -n 1p)"

@@ -59,20 +59,6 @@ mkdir "$tmp/state"
 daemon=$!
 base=http://127.0.0.1:$port
 
-# metric NAME{LABELS}: its value on /metrics (0 when absent)
-metric() { python3 - "$base/metrics" "$1" <<'PY'
-import sys, urllib.request
-try:
-    text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
-except Exception:
-    print(-1); sys.exit()
-for line in text.splitlines():
-    if line.startswith(sys.argv[2] + " "):
-        print(int(float(line.split()[-1]))); break
-else:
-    print(0)
-PY
-}
 cycles() {
 	echo $(($(metric 'sagesync_reconcile_total{result="success"}') + \
 		$(metric 'sagesync_reconcile_total{result="refused"}') + \
@@ -84,10 +70,6 @@ reconcile() {
 	c=$(cycles)
 	kill -HUP "$daemon"
 	wait_for 60 at_least $((c + 1)) || bad "no reconcile after SIGHUP"
-}
-threshold() {
-	aws cloudwatch describe-alarms --alarm-names churn-prod-5xx \
-		--query 'MetricAlarms[0].Threshold' --output text
 }
 
 wait_for 60 at_least 1 || { bad "the daemon did not reconcile"; cat "$tmp/daemon.log"; }
