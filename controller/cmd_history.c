@@ -138,12 +138,12 @@ static void print_table(const struct rows *rows)
 {
 	size_t i;
 
-	printf("%-20s  %-7s  %-16s  %-32s  %-12s  %s\n", "WHEN", "REV",
+	printf("%-24s  %-7s  %-16s  %-32s  %-12s  %s\n", "WHEN", "REV",
 	       "AUTHOR", "SUBJECT", "RESULT", "REASON");
 	for (i = 0; i < rows->n; i++) {
 		const struct row *w = &rows->items[i];
 
-		printf("%-20s  %.7s  %-16.16s  %-32.32s  %-12s  %s\n",
+		printf("%-24s  %.7s  %-16.16s  %-32.32s  %-12s  %s\n",
 		       w->r.finished, w->r.revision, w->author, w->subject,
 		       w->r.result, w->r.reason);
 	}

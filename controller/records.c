@@ -12,11 +12,15 @@
 
 void record_now(char out[32])
 {
-	time_t t = time(NULL);
+	struct timespec ts;
 	struct tm tm;
+	size_t n;
 
-	gmtime_r(&t, &tm);
-	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	/* milliseconds: records of one second must still sort */
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(out + n, 32 - n, ".%03ldZ", ts.tv_nsec / 1000000L);
 }
 
 /* "key: value\n", the value on one line */

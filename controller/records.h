@@ -11,8 +11,8 @@
  *   sagesync: rolled-back
  *   revision: 1f71...
  *   last-good: 9a3c...
- *   started: 2026-11-26T23:10:04Z
- *   finished: 2026-11-26T23:11:40Z
+ *   started: 2026-11-26T23:10:04.210Z
+ *   finished: 2026-11-26T23:11:40.005Z
  *   controller: prod@ip-10-0-1-7
  *   reason: endpoint 'churn-prod' was rolled back: ...
  *   change: update Endpoint/churn-prod: EndpointConfigName: a -> b
@@ -29,7 +29,7 @@ struct record {
 	char result[16]; /* succeeded, failed, rolled-back, drift-healed */
 	char revision[41];
 	char last_good[41]; /* the last good revision when it started */
-	char started[32], finished[32]; /* UTC, RFC 3339 */
+	char started[32], finished[32]; /* UTC, RFC 3339, milliseconds */
 	char *controller;
 	char *reason; /* "" unless failed or rolled back */
 	char *changes; /* "kind resource: detail" lines, "\n"-separated */
