@@ -5,7 +5,9 @@
  * access to each service it manages. Each problem comes with its fix.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "aws.h"
@@ -14,17 +16,21 @@
 #include "config.h"
 #include "diag.h"
 #include "http.h"
+#include "lease.h"
 
 static const char usage[] =
-	"usage: sagesync doctor --config FILE\n"
+	"usage: sagesync doctor --config FILE [--fix]\n"
 	"\n"
 	"Checks the configuration, the AWS region and endpoints, the\n"
 	"credentials (STS GetCallerIdentity: the account and ARN they\n"
 	"belong to) and read access to SageMaker, CloudWatch and Application\n"
-	"Auto Scaling, and says how to fix each problem it finds.\n"
+	"Auto Scaling, and says how to fix each problem it finds. With\n"
+	"leaderElection, it checks the lease table too; --fix creates it\n"
+	"(DynamoDB CreateTable, on demand billing) when it is missing.\n"
 	"\n"
 	"options:\n"
 	"  -c, --config FILE  the controller's configuration\n"
+	"      --fix          create what is missing and can be created\n"
 	"  -h, --help         show this help\n"
 	"\n"
 	"exit status: 0 all good, 1 a problem was found, 2 usage error\n"
@@ -33,6 +39,7 @@ static const char usage[] =
 	"  sagesync doctor --config /etc/sagesync/config.yaml\n";
 
 static int problems;
+static bool fixing; /* --fix */
 
 static void okay(const char *what, const char *detail)
 {
@@ -86,6 +93,43 @@ static void check_access(struct aws_client *c, const struct aws_service *svc,
 	else
 		okay(svc->name, action);
 	buf_release(&out);
+}
+
+/* leaderElection: the lease table exists (--fix: create it) */
+static void check_lease_table(struct aws_client *c, const char *table)
+{
+	struct buf req = BUF_INIT, out = BUF_INIT, line = BUF_INIT;
+	struct err e = ERR_INIT;
+	char *create;
+
+	buf_printf(&req, "{\"TableName\": \"%s\"}", table);
+	buf_printf(&line, "table %s", table);
+	if (aws_json(c, &aws_dynamodb, "DescribeTable", req.ptr, &out, &e) ==
+	    0) {
+		okay("lease", line.ptr);
+		goto out;
+	}
+	if (strcmp(e.aws_code, "ResourceNotFoundException")) {
+		problem("lease", e.msg, fix_for(&e, "dynamodb:DescribeTable"));
+		goto out;
+	}
+	if (!fixing) {
+		problem("lease", "the lease table does not exist",
+			"run `sagesync doctor --fix`, or create it as "
+			"docs/operations.md shows");
+		goto out;
+	}
+	create = lease_table_request(table);
+	err_clear(&e);
+	if (aws_json(c, &aws_dynamodb, "CreateTable", create, &out, &e) < 0)
+		problem("lease", e.msg, fix_for(&e, "dynamodb:CreateTable"));
+	else
+		okay("lease", "created the lease table");
+	free(create);
+out:
+	buf_release(&req);
+	buf_release(&out);
+	buf_release(&line);
 }
 
 static void run_checks(const struct config *cfg)
@@ -153,6 +197,8 @@ static void run_checks(const struct config *cfg)
 	check_access(c, &aws_autoscaling, "DescribeScalableTargets",
 		     "{\"ServiceNamespace\": \"sagemaker\", \"MaxResults\": 1}",
 		     "application-autoscaling:DescribeScalableTargets");
+	if (cfg->leader_election)
+		check_lease_table(c, cfg->leader_election->table);
 out:
 	xmldoc_free(doc);
 	creds_release(&cr);
@@ -165,6 +211,7 @@ int cmd_doctor(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "config", required_argument, NULL, 'c' },
+		{ "fix", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -178,6 +225,9 @@ int cmd_doctor(int argc, char **argv)
 		switch (c) {
 		case 'c':
 			path = optarg;
+			break;
+		case 'F':
+			fixing = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);

@@ -26,6 +26,7 @@
 #include "gitsrc.h"
 #include "http.h"
 #include "httpd.h"
+#include "lease.h"
 #include "log.h"
 #include "notify.h"
 #include "records.h"
@@ -190,10 +191,17 @@ static int load_source(struct manifest_set **set, const struct config *cfg,
 	return rc;
 }
 
+/* the engine's question before a batch of writes */
+static bool may_write(void *payload)
+{
+	return lease_may_write(payload);
+}
+
 /* ---- one reconcile ------------------------------------------------------- */
 
 struct outcome {
 	bool restore; /* in: putting back the last good revision: no bake */
+	struct lease *lease; /* in: asked before every batch of writes */
 	size_t n_changes, drifts;
 	bool invalid; /* the revision has errors */
 	bool applied; /* the plan was applied and every endpoint is healthy */
@@ -244,9 +252,11 @@ static int once(enum mode mode, const struct config *cfg,
 
 	{
 		bool restore = out->restore;
+		struct lease *lease = out->lease;
 
 		memset(out, 0, sizeof(*out));
 		out->restore = restore;
+		out->lease = lease;
 	}
 	if (load_source(&set, cfg, repo, commit, &diags) < 0) {
 		size_t i;
@@ -284,6 +294,10 @@ static int once(enum mode mode, const struct config *cfg,
 				(int)cfg->reconcile->max_prune_percent.v;
 	}
 	eopt.allow_mass_prune = mass;
+	if (out->lease) {
+		eopt.may_write = may_write;
+		eopt.may_write_payload = out->lease;
+	}
 	if (cfg->reconcile && cfg->reconcile->bake_seconds.set)
 		eopt.bake_seconds = (long)cfg->reconcile->bake_seconds.v;
 	/* a restore does not bake: there is nothing better to go back to */
@@ -373,6 +387,8 @@ struct daemon {
 	struct metrics *m;
 	struct httpd *h;
 	struct notifier *notifier;
+	struct lease *lease; /* leaderElection; NULL: the only controller */
+	struct aws_client *lease_aws;
 	char *github, *gitlab; /* the webhook secrets */
 };
 
@@ -385,7 +401,9 @@ static void wake(struct daemon *d, int sig)
 		d->stop = true;
 	} else {
 		d->now = true;
-		d->why = sig == SIGHUP ? "reload" : "webhook";
+		d->why = sig == SIGHUP ? "reload" :
+			 sig < 0       ? "leader" :
+					 "webhook";
 	}
 	pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
@@ -422,6 +440,18 @@ static void daemon_fetch(const char *commit, void *payload)
 	wake(payload, 0);
 }
 
+/* the lease's thread: leadership won or lost */
+static void leader_changed(bool leader, void *payload)
+{
+	struct daemon *d = payload;
+
+	metrics_set(d->m, "sagesync_leader", NULL, leader ? 1 : 0);
+	metrics_set(d->m, "sagesync_lease_fence", NULL,
+		    (double)lease_fence(d->lease));
+	if (leader)
+		wake(d, -1); /* reconcile at once: a deploy may be waiting */
+}
+
 static void count_call(const char *service, const char *op, bool throttled,
 		       void *payload)
 {
@@ -452,6 +482,11 @@ static void declare_metrics(struct metrics *m)
 	metrics_declare(m, "sagesync_last_good_revision_info", METRICS_GAUGE,
 			"The last revision applied with every endpoint "
 			"healthy (1 on its series).");
+	metrics_declare(m, "sagesync_leader", METRICS_GAUGE,
+			"1 while this controller leads (always, without "
+			"leaderElection), 0 on a standby.");
+	metrics_declare(m, "sagesync_lease_fence", METRICS_GAUGE,
+			"The fencing counter of this controller's leadership.");
 	metrics_declare(m, "sagesync_drift_detected_total", METRICS_COUNTER,
 			"Resources found changed in AWS and not in Git.");
 	metrics_declare(m, "sagesync_aws_calls_total", METRICS_COUNTER,
@@ -642,6 +677,13 @@ static void report(struct daemon *d, const char *repo, struct record *rec)
 {
 	struct notify_event ev;
 
+	if (!lease_may_write(d->lease)) {
+		log_msg(LOG_WARN, rec->revision, NULL,
+			"not the leader any more: the outcome (%s) is left "
+			"to the next leader to record",
+			rec->result);
+		return;
+	}
 	source_record(repo, d->cfg, rec);
 	ev.event = rec->result;
 	ev.revision = rec->revision;
@@ -665,6 +707,10 @@ static bool cycle(struct daemon *d, const char *why)
 	bool reconciled = false;
 	int git;
 
+	if (d->lease && !lease_may_write(d->lease)) {
+		log_msg(LOG_DEBUG, NULL, NULL, "standby: not reconciling");
+		return true; /* a standby is ready: it does its part */
+	}
 	log_msg(LOG_INFO, NULL, NULL, "reconcile started (%s)", why);
 	memset(&rec, 0, sizeof(rec));
 	record_now(rec.started);
@@ -747,6 +793,7 @@ static bool cycle(struct daemon *d, const char *why)
 	}
 	reconciled = true;
 	o.restore = false;
+	o.lease = d->lease;
 	if (target)
 		snprintf(rec.revision, sizeof(rec.revision), "%s", target);
 	snprintf(rec.last_good, sizeof(rec.last_good), "%s", last);
@@ -781,6 +828,7 @@ static bool cycle(struct daemon *d, const char *why)
 			struct outcome r;
 
 			r.restore = true;
+			r.lease = d->lease;
 			target = last;
 			if (once(RUN, cfg, d->aws, repo.ptr, last, false, false,
 				 &r) == CMD_OK) {
@@ -788,7 +836,8 @@ static bool cycle(struct daemon *d, const char *why)
 					"restored the last good revision");
 				if (cfg->reconcile &&
 				    cfg->reconcile->rollback ==
-					    CONFIG_ROLLBACK_REVERT_COMMIT)
+					    CONFIG_ROLLBACK_REVERT_COMMIT &&
+				    lease_may_write(d->lease))
 					revert(repo.ptr, cfg, head, last,
 					       o.reason);
 			} else
@@ -864,6 +913,29 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 	} else {
 		notifier_start(&d.notifier, d.cfg, d.aws, d.m);
 	}
+	metrics_set(d.m, "sagesync_leader", NULL, cfg->leader_election ? 0 : 1);
+	if (cfg->leader_election && rc == CMD_OK) {
+		const struct config_leader *le = cfg->leader_election;
+		struct lease_options lo = { 0 };
+
+		lo.table = le->table;
+		lo.key = cfg->name ? cfg->name : "sagesync";
+		lo.lease_ms =
+			(le->lease_seconds.set ? le->lease_seconds.v : 30) *
+			1000;
+		lo.renew_ms =
+			(le->renew_seconds.set ? le->renew_seconds.v : 10) *
+			1000;
+		lo.changed = leader_changed;
+		lo.payload = &d;
+		if (aws_for(&d.lease_aws, cfg, d.m, &e) < 0 ||
+		    lease_start(&d.lease, d.lease_aws, &lo, &e) < 0) {
+			log_msg(LOG_ERROR, NULL, NULL, "leader election: %s",
+				e.msg);
+			rc = CMD_FAILED;
+			wake(&d, SIGTERM);
+		}
+	}
 	log_msg(LOG_INFO, NULL, NULL, "following %s%s%s every %lds",
 		cfg->source->url, cfg->source->branch ? " branch " : "",
 		cfg->source->branch ? cfg->source->branch : "",
@@ -911,6 +983,8 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 		pthread_mutex_unlock(&d.lock);
 	}
 	notifier_stop(d.notifier);
+	lease_stop(d.lease);
+	aws_client_free(d.lease_aws);
 	httpd_stop(d.h);
 	pthread_join(sig, NULL);
 	if (d.aws) {

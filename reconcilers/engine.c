@@ -1157,6 +1157,16 @@ static int bake(struct engine *en, struct err *e)
 	return rc;
 }
 
+/* the lease, before a batch of writes */
+static int may_write(struct engine *en, struct err *e)
+{
+	if (en->opt.may_write && !en->opt.may_write(en->opt.may_write_payload))
+		return err_set(e, ERR_LIMIT,
+			       "this controller is not the leader (any more): "
+			       "nothing more is written");
+	return 0;
+}
+
 int engine_apply(struct engine *en, struct err *e)
 {
 	static const enum desired_kind order[] = {
@@ -1180,11 +1190,12 @@ int engine_apply(struct engine *en, struct err *e)
 			       en->plan.conflicts,
 			       en->plan.conflicts == 1 ? "" : "s");
 	for (i = 0; i < sizeof(order) / sizeof(order[0]) && rc == 0; i++)
-		rc = apply_kind(en, order[i], false, e);
+		if ((rc = may_write(en, e)) == 0)
+			rc = apply_kind(en, order[i], false, e);
 	if (rc == 0)
 		rc = wait_endpoints(en, e);
 	/* a target needs its endpoint InService */
-	if (rc == 0)
+	if (rc == 0 && (rc = may_write(en, e)) == 0)
 		rc = apply_kind(en, DESIRED_SCALING, false, e);
 	/* the old state stays until the new one has baked */
 	if (rc == 0)
@@ -1192,7 +1203,8 @@ int engine_apply(struct engine *en, struct err *e)
 	/* deletes only once the new state serves */
 	for (i = 0;
 	     i < sizeof(delete_order) / sizeof(delete_order[0]) && rc == 0; i++)
-		rc = apply_kind(en, delete_order[i], true, e);
+		if ((rc = may_write(en, e)) == 0)
+			rc = apply_kind(en, delete_order[i], true, e);
 	if (rc == 0)
 		remember_applied(en);
 	cache_save(en);

@@ -70,6 +70,11 @@ struct engine_options {
 	long bake_seconds;
 	/* no bake longer than this (0: no bake at all; negative: no cap) */
 	long bake_cap;
+	/* asked before every batch of writes (one kind at a time): false
+	 * stops the apply with an error (a controller that lost its lease);
+	 * NULL: always allowed */
+	bool (*may_write)(void *payload);
+	void *may_write_payload;
 };
 
 struct engine;

@@ -37,9 +37,17 @@ for p in $packages; do
 done
 # the aws CLI checks what sagesync did in the tests and the demo
 command -v aws >/dev/null 2>&1 || missing="$missing awscli"
+# npm brings dynalite, the second DynamoDB of the leader-election test
+command -v npm >/dev/null 2>&1 || missing="$missing nodejs npm"
 
 if [ -n "$missing" ]; then
 	apt_install $missing
+fi
+
+here=$(cd "$(dirname "$0")/.." && pwd)
+if [ ! -x "$here/tests/node_modules/.bin/dynalite" ]; then
+	echo "sagesync: installing the tests' npm packages (tests/package.json)"
+	(cd "$here/tests" && npm ci --no-audit --no-fund --loglevel=error)
 fi
 
 # the local AWS is moto's server, from Python's packages (not Debian's)
