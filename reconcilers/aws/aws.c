@@ -585,6 +585,9 @@ int aws_json(struct aws_client *c, const struct aws_service *svc,
 	return rc;
 }
 
+/* no listing is longer (10,000 pages of 100: a million resources) */
+#define MAX_PAGES 10000
+
 int aws_json_pages(struct aws_client *c, const struct aws_service *svc,
 		   const char *op, const char *request,
 		   int (*page)(const char *body, size_t len, void *payload),
@@ -593,7 +596,7 @@ int aws_json_pages(struct aws_client *c, const struct aws_service *svc,
 	json_t *req = json_loads(request ? request : "{}", 0, NULL);
 	struct buf body = BUF_INIT;
 	char *text = NULL;
-	int rc = 0;
+	int rc = 0, pages = 0;
 
 	if (!json_is_object(req)) {
 		json_decref(req);
@@ -604,7 +607,7 @@ int aws_json_pages(struct aws_client *c, const struct aws_service *svc,
 	}
 	for (;;) {
 		json_t *ans;
-		const char *next;
+		const char *next, *prev;
 
 		free(text);
 		text = json_dumps(req, JSON_COMPACT);
@@ -614,6 +617,24 @@ int aws_json_pages(struct aws_client *c, const struct aws_service *svc,
 		ans = json_loadb(body.ptr, body.len, 0, NULL);
 		next = json_string_value(json_object_get(ans, "NextToken"));
 		if (!next || !*next) {
+			json_decref(ans);
+			break;
+		}
+		/* a server that pages wrong must not keep us here forever */
+		prev = json_string_value(json_object_get(req, "NextToken"));
+		if (prev && !strcmp(next, prev)) {
+			rc = err_set(e, ERR_AWS,
+				     "%s %s: the answer repeats the NextToken "
+				     "of the request (%s): the listing would "
+				     "never end",
+				     svc->name, op, next);
+			json_decref(ans);
+			break;
+		}
+		if (++pages > MAX_PAGES) {
+			rc = err_set(e, ERR_LIMIT,
+				     "%s %s: more than %d pages: stopped",
+				     svc->name, op, MAX_PAGES);
 			json_decref(ans);
 			break;
 		}

@@ -15,7 +15,8 @@ fault injection and call counters (tests/aws/README.md has the details):
   moto's S3, or whose image matches SIM_FAIL_IMAGE_REGEX, fails to start;
   so does an update while one of its AutoRollbackConfiguration alarms is
   in ALARM;
-- /_sim/faults, /_sim/calls, /_sim/reset, /_sim/advance.
+- /_sim/faults, /_sim/calls, /_sim/reset, /_sim/advance;
+- DescribeScalableTargets pages that move on (moto's repeat forever).
 
 Transitions are computed when an endpoint is looked at, from the clock,
 not by background threads: the result is the same and nothing races.
@@ -430,6 +431,32 @@ def _patch_iam_actions() -> None:
 
 _patch_iam_actions()
 
+# ---- Application Auto Scaling pagination --------------------------------
+
+# moto's DescribeScalableTargets answers NextToken "49" on every page
+# after the first, so a client that follows it never ends once there are
+# more than 100 targets. AWS's token moves on; so does this one.
+
+
+def _patch_scalable_target_pages() -> None:
+    from moto.applicationautoscaling import responses as aas
+
+    original = aas.ApplicationAutoScalingResponse.describe_scalable_targets
+
+    def describe(self: Any) -> str:
+        answer = json.loads(original(self))
+        marker = self._get_param("NextToken")
+        size = self._get_int_param("MaxResults") or 50
+        if answer.get("NextToken") is not None:
+            start = int(marker) + 1 if marker else 0
+            answer["NextToken"] = str(start + size - 1)
+        return json.dumps(answer)
+
+    aas.ApplicationAutoScalingResponse.describe_scalable_targets = describe
+
+
+_patch_scalable_target_pages()
+
 # ---- fault injection and counters, in front of moto --------------------
 
 # the X-Amz-Target prefix of each JSON service, for unsigned requests
@@ -476,8 +503,8 @@ class Faults:
     def add(self, rule: dict[str, Any]) -> None:
         if not isinstance(rule.get("operation"), str):
             raise ValueError('"operation" (a name, Service.Operation, or "*") is required')
-        if not any(k in rule for k in ("error", "latencyMs", "drop", "dropAfter")):
-            raise ValueError('a fault needs "error", "latencyMs", "drop" or "dropAfter"')
+        if not any(k in rule for k in ("error", "latencyMs", "drop", "dropAfter", "nextToken")):
+            raise ValueError('a fault needs "error", "latencyMs", "drop", "dropAfter" or "nextToken"')
         rule.setdefault("count", 1)
         with self.lock:
             self.rules.append(rule)
@@ -646,5 +673,17 @@ class SimApp:
         fixed = _json_error(status, headers, out)
         if fixed:
             headers, out = fixed
+        elif rule and "nextToken" in rule and status.startswith("200"):
+            # a server that pages wrong: the token the rule says, or
+            # ("repeat") the request's own, once it has one
+            answer = json.loads(out or b"{}")
+            asked = json.loads(body or b"{}").get("NextToken")
+            if rule["nextToken"] != "repeat":
+                answer["NextToken"] = rule["nextToken"]
+            elif asked:
+                answer["NextToken"] = asked
+            out = json.dumps(answer).encode()
+            headers = [(k, v) for k, v in headers if k.lower() != "content-length"]
+            headers.append(("Content-Length", str(len(out))))
         start_response(status, headers)
         return [out]

@@ -339,6 +339,29 @@ static void test_aws__pages_follow_next_token(void **state)
 	aws_client_free(c);
 }
 
+/* a server whose NextToken never moves on: an error, not a loop */
+static void test_aws__repeated_next_token_stops(void **state)
+{
+	struct aws_client *c = client(key_id, secret);
+	struct err e = ERR_INIT;
+	struct pages p = { 0, 0 };
+
+	(void)state;
+	assert_int_equal(
+		awsim_control(&sim, "POST", "/_sim/faults",
+			      "{\"operation\": \"ListEndpointConfigs\", "
+			      "\"nextToken\": \"repeat\", \"count\": 3}",
+			      NULL),
+		0);
+	assert_int_equal(
+		aws_json_pages(c, &aws_sagemaker, "ListEndpointConfigs",
+			       "{\"MaxResults\": 2}", count_page, &p, &e),
+		ERR_AWS);
+	assert_int_equal(p.n, 2); /* the first page, and the one repeating */
+	assert_non_null(strstr(e.msg, "repeats the NextToken"));
+	aws_client_free(c);
+}
+
 static void test_aws__rate_limit_spaces_calls(void **state)
 {
 	struct aws_options opt = { 0 };
@@ -436,6 +459,7 @@ int main(void)
 		T(test_aws__validation_error_is_not_retried),
 		T(test_aws__gives_up_after_max_attempts),
 		T(test_aws__pages_follow_next_token),
+		T(test_aws__repeated_next_token_stops),
 		T(test_aws__rate_limit_spaces_calls),
 		T(test_aws__endpoint_resolution),
 		T(test_aws__no_region_is_an_error),
