@@ -63,6 +63,7 @@ format-check: deps
 
 bench: build
 	sh tests/bench/validate/run.sh $(BUILD)/sagesync
+	sh tests/bench/reconcile/run.sh $(BUILD)/sagesync
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
