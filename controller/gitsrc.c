@@ -330,6 +330,34 @@ static int trust(const char *ca_file, struct err *e)
 	return 0;
 }
 
+/*
+ * The remote of `r` on `repo`, with the callbacks that authenticate and
+ * check the server (into `cb`, for fetch and push alike): anonymous, and
+ * without url.*.insteadOf, so the URL is the config's alone (and because
+ * libgit2 1.5 leaks a regex match for every config entry that rewrite
+ * lookup does not match; fixed in later versions).
+ */
+static int remote_for(git_remote **out, git_repository *repo,
+		      const struct gitsrc_remote *r, struct fetch *f,
+		      git_remote_callbacks *cb, struct err *e)
+{
+	git_remote_create_options copts;
+
+	*out = NULL;
+	if (strncmp(r->url, "https://", 8) == 0 && trust(r->ca_file, e) < 0)
+		return -1;
+	git_remote_create_options_init(&copts,
+				       GIT_REMOTE_CREATE_OPTIONS_VERSION);
+	copts.repository = repo;
+	copts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
+	if (git_remote_create_with_opts(out, r->url, &copts) < 0)
+		return git_fail(e, r->url);
+	cb->credentials = credentials;
+	cb->certificate_check = certificate;
+	cb->payload = f;
+	return 0;
+}
+
 int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 {
 	static char heads[] = "+refs/heads/*:refs/heads/*";
@@ -338,7 +366,6 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 	char *specs[] = { heads, tags, NULL };
 	git_strarray refspecs = { specs, 2 };
 	git_fetch_options opts;
-	git_remote_create_options copts;
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_buf head = GIT_BUF_INIT;
@@ -347,29 +374,13 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 
 	pthread_once(&once, init);
 	git_fetch_options_init(&opts, GIT_FETCH_OPTIONS_VERSION);
-	git_remote_create_options_init(&copts,
-				       GIT_REMOTE_CREATE_OPTIONS_VERSION);
-	if (strncmp(r->url, "https://", 8) == 0 && trust(r->ca_file, e) < 0)
-		return -1;
 	if (git_repository_open_bare(&repo, dir) < 0 &&
 	    git_repository_init(&repo, dir, 1) < 0) {
 		rc = git_fail(e, dir);
 		goto out;
 	}
-	/*
-	 * Anonymous, and without url.*.insteadOf: the URL is the config's
-	 * alone, and libgit2 1.5 leaks a regex match for every config entry
-	 * that rewrite lookup does not match (fixed in later versions).
-	 */
-	copts.repository = repo;
-	copts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
-	if (git_remote_create_with_opts(&remote, r->url, &copts) < 0) {
-		rc = git_fail(e, r->url);
+	if ((rc = remote_for(&remote, repo, r, &f, &opts.callbacks, e)) < 0)
 		goto out;
-	}
-	opts.callbacks.credentials = credentials;
-	opts.callbacks.certificate_check = certificate;
-	opts.callbacks.payload = &f;
 	if (r->notes_ref) {
 		/* the remote's records, beside ours: merged, never forced */
 		buf_printf(&notes, "+%s:%s", r->notes_ref, GITSRC_THEIR_NOTES);
@@ -711,7 +722,6 @@ int gitsrc_push(const struct gitsrc_remote *r, const char *repo_path,
 	git_repository *repo = NULL;
 	git_remote *remote = NULL;
 	git_push_options opts;
-	git_remote_create_options copts;
 	struct fetch f = { r, ssh_port(r->url), 0, ERR_INIT };
 	struct buf spec = BUF_INIT;
 	char *specs[1];
@@ -721,23 +731,12 @@ int gitsrc_push(const struct gitsrc_remote *r, const char *repo_path,
 	if ((rc = open_repo(&repo, repo_path, e)) < 0)
 		return rc;
 	git_push_options_init(&opts, GIT_PUSH_OPTIONS_VERSION);
-	git_remote_create_options_init(&copts,
-				       GIT_REMOTE_CREATE_OPTIONS_VERSION);
-	if (strncmp(r->url, "https://", 8) == 0 && trust(r->ca_file, e) < 0) {
-		rc = -1;
-		goto out;
-	}
-	copts.repository = repo;
-	copts.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF;
 	buf_printf(&spec, "%s:%s", ref, ref); /* never forced */
 	specs[0] = spec.ptr;
-	opts.callbacks.credentials = credentials;
-	opts.callbacks.certificate_check = certificate;
 	opts.callbacks.push_update_reference = push_status;
-	opts.callbacks.payload = &f;
-	if (git_remote_create_with_opts(&remote, r->url, &copts) < 0) {
-		rc = git_fail(e, r->url);
-	} else if ((rc = git_remote_push(remote, &refspecs, &opts)) < 0) {
+	if ((rc = remote_for(&remote, repo, r, &f, &opts.callbacks, e)) < 0)
+		goto out;
+	if ((rc = git_remote_push(remote, &refspecs, &opts)) < 0) {
 		if (f.why.code)
 			rc = err_set(e, f.why.code, "%s", f.why.msg);
 		else if (rc == GIT_ENONFASTFORWARD)
