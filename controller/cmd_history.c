@@ -79,9 +79,7 @@ static int collect(const char *commit, const char *text, void *payload)
 		struct row *row;
 
 		if (rows->endpoint && !touches(&list[i], rows->endpoint)) {
-			free(list[i].controller);
-			free(list[i].reason);
-			free(list[i].changes);
+			record_release(&list[i]);
 			continue;
 		}
 		gitsrc_commit_info(rows->repo, list[i].revision, &author,
@@ -233,9 +231,7 @@ int cmd_history(int argc, char **argv)
 	rc = CMD_OK;
 out:
 	for (i = 0; i < rows.n; i++) {
-		free(rows.items[i].r.controller);
-		free(rows.items[i].r.reason);
-		free(rows.items[i].r.changes);
+		record_release(&rows.items[i].r);
 		free(rows.items[i].author);
 		free(rows.items[i].subject);
 	}

@@ -120,15 +120,19 @@ void records_parse(const char *text, struct record **out, size_t *n)
 	*out = list;
 }
 
+void record_release(struct record *r)
+{
+	free(r->controller);
+	free(r->reason);
+	free(r->changes);
+}
+
 void records_free(struct record *r, size_t n)
 {
 	size_t i;
 
-	for (i = 0; i < n; i++) {
-		free(r[i].controller);
-		free(r[i].reason);
-		free(r[i].changes);
-	}
+	for (i = 0; i < n; i++)
+		record_release(&r[i]);
 	free(r);
 }
 

@@ -41,6 +41,8 @@ void record_format(struct buf *out, const struct record *r);
 /* The records of one note, in order; *n of them (free with records_free). */
 void records_parse(const char *text, struct record **out, size_t *n);
 void records_free(struct record *r, size_t n);
+/* The strings of one record (not the record itself). */
+void record_release(struct record *r);
 
 /* Whether a result makes the revision good, or failed. */
 bool record_good(const struct record *r);
