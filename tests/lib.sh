@@ -158,6 +158,22 @@ threshold() {
 		--query 'MetricAlarms[0].Threshold' --output text
 }
 
+# quickstart_remote: a bare repository $tmp/remote.git, as on a Git
+# server, and $repo, a clone of it holding the quickstart to commit
+quickstart_remote() {
+	git init -q --bare -b main "$tmp/remote.git"
+	repo=$tmp/repo
+	git clone -q "$tmp/remote.git" "$repo" 2>/dev/null
+	cp "$src"/examples/quickstart/*.yaml "$repo/"
+}
+
+# publish MESSAGE: commit everything in $repo and push it
+publish() {
+	git -C "$repo" add -A
+	git -C "$repo" commit -q -m "$1"
+	git -C "$repo" push -q origin main
+}
+
 # commits made by the tests have an author of their own
 git_identity() {
 	export GIT_AUTHOR_NAME=test GIT_AUTHOR_EMAIL=test@example.com

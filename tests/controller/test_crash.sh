@@ -18,12 +18,8 @@ git_identity
 sim_start SIM_STATE_SECONDS=4
 quickstart_prerequisites
 
-git init -q --bare -b main "$tmp/remote.git"
-repo=$tmp/repo
-git clone -q "$tmp/remote.git" "$repo" 2>/dev/null
-cp "$src"/examples/quickstart/*.yaml "$repo/"
-git -C "$repo" add -A && git -C "$repo" commit -q -m "A: quickstart"
-git -C "$repo" push -q origin main
+quickstart_remote
+publish "A: quickstart"
 
 port=$(free_port)
 cat >"$tmp/config.yaml" <<EOC
@@ -51,8 +47,7 @@ config_a=$(endpoint EndpointConfigName)
 
 # B: a new weight; killed while the endpoint is Updating
 sed -i 's/weight: 1$/weight: 2/' "$repo/endpoint.yaml"
-git -C "$repo" commit -q -am "B: more traffic to the challenger"
-git -C "$repo" push -q origin main
+publish "B: more traffic to the challenger"
 b=$(git -C "$repo" rev-parse HEAD)
 sim POST /_sim/reset >/dev/null
 kill -HUP "$daemon"

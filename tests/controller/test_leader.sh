@@ -34,12 +34,8 @@ if [ "$dynamo" = dynalite ]; then
 	ddb="aws --endpoint-url $AWS_ENDPOINT_URL_DYNAMODB dynamodb"
 fi
 
-git init -q --bare -b main "$tmp/remote.git"
-repo=$tmp/repo
-git clone -q "$tmp/remote.git" "$repo" 2>/dev/null
-cp "$src"/examples/quickstart/*.yaml "$repo/"
-git -C "$repo" add -A && git -C "$repo" commit -q -m "A: quickstart"
-git -C "$repo" push -q origin main
+quickstart_remote
+publish "A: quickstart"
 
 # daemon N: one more controller of the same name, its own state and port
 daemon() {
@@ -97,8 +93,7 @@ equals "still one leader" 1 "$(($(leader 1) + $(leader 2)))"
 # B: killed mid-deploy, the standby takes over and finishes
 config_a=$(endpoint EndpointConfigName)
 sed -i 's/weight: 1$/weight: 2/' "$repo/endpoint.yaml"
-git -C "$repo" commit -q -am "B: more traffic to the challenger"
-git -C "$repo" push -q origin main
+publish "B: more traffic to the challenger"
 b=$(git -C "$repo" rev-parse HEAD)
 sim POST /_sim/reset >/dev/null
 eval "kill -HUP \$pid$first"
@@ -127,8 +122,7 @@ equals "the third is a standby" 0 "$(leader 3)"
 sim POST /_sim/faults '{"operation": "CreateEndpointConfig", "latencyMs": 3000, "count": 1}' >/dev/null
 sed -i 's/weight: 2$/weight: 3/' "$repo/endpoint.yaml"
 sed -i 's/threshold: 5$/threshold: 6/' "$repo/alarms.yaml"
-git -C "$repo" commit -q -am "R1: weight 3, threshold 6"
-git -C "$repo" push -q origin main
+publish "R1: weight 3, threshold 6"
 sim POST /_sim/reset >/dev/null
 sim POST /_sim/faults '{"operation": "CreateEndpointConfig", "latencyMs": 3000, "count": 1}' >/dev/null
 eval "kill -HUP \$pid$other"
@@ -136,8 +130,7 @@ creating() { [ "$(calls 'CreateEndpointConfig$')" -ge 1 ]; }
 wait_for 30 creating && ok || bad "R1 never reached CreateEndpointConfig"
 eval "kill -STOP \$pid$other"
 sed -i 's/threshold: 6$/threshold: 7/' "$repo/alarms.yaml"
-git -C "$repo" commit -q -am "R2: threshold 7"
-git -C "$repo" push -q origin main
+publish "R2: threshold 7"
 wait_for 30 leads 3 && ok || bad "the third did not take over from the paused leader"
 at7() { [ "$(threshold)" = 7.0 ]; }
 wait_for 60 at7 && ok || { bad "R2 was not applied"; cat "$tmp/daemon3.log"; }

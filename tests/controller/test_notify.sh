@@ -37,12 +37,8 @@ printf 'hook-secret\n' >"$tmp/hook-secret"
 printf 'gh-token\n' >"$tmp/gh-token"
 printf 'gl-token\n' >"$tmp/gl-token"
 
-git init -q --bare -b main "$tmp/remote.git"
-repo=$tmp/repo
-git clone -q "$tmp/remote.git" "$repo" 2>/dev/null
-cp "$src"/examples/quickstart/*.yaml "$repo/"
-git -C "$repo" add -A && git -C "$repo" commit -q -m "A: quickstart"
-git -C "$repo" push -q origin main
+quickstart_remote
+publish "A: quickstart"
 a=$(git -C "$repo" rev-parse HEAD)
 
 port=$(free_port)
@@ -79,8 +75,7 @@ wait_for 10 at_least_received /hook 2 || bad "the webhook was not retried"
 
 # B: a missing artifact, rolled back
 sed -i 's|churn/challenger/model.tar.gz|churn/challenger/missing.tar.gz|' "$repo/models.yaml"
-git -C "$repo" commit -q -am "B: broken challenger"
-git -C "$repo" push -q origin main
+publish "B: broken challenger"
 b=$(git -C "$repo" rev-parse HEAD)
 kill -HUP "$daemon"
 wait_for 60 at_least_received /gl 2 || { bad "no rollback notification"; cat "$tmp/daemon.log"; }

@@ -20,14 +20,9 @@ git_identity
 sim_start SIM_STATE_SECONDS=0
 quickstart_prerequisites
 
-# the remote (bare, as on a Git server) and a clone to commit in
-git init -q --bare -b main "$tmp/remote.git"
-repo=$tmp/repo
-git clone -q "$tmp/remote.git" "$repo" 2>/dev/null
-cp "$src"/examples/quickstart/*.yaml "$repo/"
+quickstart_remote
 sed -i 's/bakeSeconds: 300/bakeSeconds: 4/' "$repo/endpoint.yaml"
-git -C "$repo" add -A && git -C "$repo" commit -q -m "A: quickstart"
-git -C "$repo" push -q origin main
+publish "A: quickstart"
 a=$(git -C "$repo" rev-parse HEAD)
 
 port=$(free_port)
@@ -65,8 +60,7 @@ good_is "$a" && ok || bad "A is not the last good revision"
 
 # B: the challenger's artifact does not exist
 sed -i 's|churn/challenger/model.tar.gz|churn/challenger/missing.tar.gz|' "$repo/models.yaml"
-git -C "$repo" commit -q -am "B: a challenger without its artifact"
-git -C "$repo" push -q origin main
+publish "B: a challenger without its artifact"
 b=$(git -C "$repo" rev-parse HEAD)
 reconcile
 equals "B rolled back" 1 "$(metric 'sagesync_reconcile_total{result="rolled-back"}')"
@@ -95,8 +89,7 @@ git -C "$repo" push -q origin refs/notes/sagesync
 # C: the fix, and a new threshold
 sed -i 's|churn/challenger/missing.tar.gz|churn/challenger/model.tar.gz|' "$repo/models.yaml"
 sed -i 's/threshold: 5$/threshold: 9/' "$repo/alarms.yaml"
-git -C "$repo" commit -q -am "C: the artifact back, threshold 9"
-git -C "$repo" push -q origin main
+publish "C: the artifact back, threshold 9"
 c=$(git -C "$repo" rev-parse HEAD)
 reconcile
 equals "C deploys" 9.0 "$(threshold)"
@@ -106,8 +99,7 @@ config_c=$(endpoint EndpointConfigName)
 # D: deploys, but the 5xx alarm fires during the bake
 sed -i 's/weight: 1$/weight: 2/' "$repo/endpoint.yaml"
 sed -i 's/threshold: 9$/threshold: 10/' "$repo/alarms.yaml"
-git -C "$repo" commit -q -am "D: more traffic to the challenger"
-git -C "$repo" push -q origin main
+publish "D: more traffic to the challenger"
 d=$(git -C "$repo" rev-parse HEAD)
 before=$(cycles)
 kill -HUP "$daemon"
@@ -203,8 +195,7 @@ daemon=""
 # reconcile.rollback: revert-commit: a failed E is reverted on the branch
 echo "reconcile: {rollback: revert-commit}" >>"$tmp/config.yaml"
 sed -i 's|churn/challenger/model.tar.gz|churn/challenger/missing.tar.gz|' "$repo/models.yaml"
-git -C "$repo" commit -q -am "E: the broken challenger again"
-git -C "$repo" push -q origin main
+publish "E: the broken challenger again"
 e=$(git -C "$repo" rev-parse HEAD)
 "$bin" run --config "$tmp/config.yaml" --log-format text 2>"$tmp/daemon3.log" &
 daemon=$!
