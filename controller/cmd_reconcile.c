@@ -38,24 +38,58 @@
 enum mode { PLAN, APPLY, STATUS, RUN, ROLLBACK };
 
 static const char plan_usage[] =
-	"usage: sagesync plan --config FILE [--output text|json]\n"
+	"NAME\n"
+	"    sagesync plan - show what applying the source would change in AWS\n"
 	"\n"
-	"Shows what applying the configured source would change in AWS:\n"
-	"each resource to create (+), update (~), delete (-), drifted from\n"
-	"Git (~ drift), or in conflict (!) with a resource the controller\n"
-	"does not own, with the fields that differ. Makes no change.\n"
+	"SYNOPSIS\n"
+	"    sagesync plan --config FILE [--revision REV] [--output FORMAT]\n"
+	"    sagesync plan --config FILE --base REV [--head REV] [--output "
+	"FORMAT]\n"
 	"\n"
-	"options:\n"
-	"  -c, --config FILE    the controller's configuration\n"
-	"  -r, --revision REV   the Git revision to plan (default: the\n"
-	"                       configured branch, tag or commit, or HEAD)\n"
-	"  -o, --output FORMAT  text (default) or json\n"
-	"  -h, --help           show this help\n"
+	"DESCRIPTION\n"
+	"    Plans the configured source against the live state in AWS, and\n"
+	"    shows each resource to create (+), update (~), delete (-),\n"
+	"    drifted from Git (~ drift), or in conflict (!) with a resource\n"
+	"    the controller does not own, with the fields that differ. Makes\n"
+	"    no change.\n"
 	"\n"
-	"exit status: 0 no changes, 2 changes planned, 1 error\n"
+	"    With --base, for a pull request: plans the head (what merging\n"
+	"    would change), plans the base too, and marks the head's changes\n"
+	"    that the base's plan has as well: those were pending before the\n"
+	"    pull request (drift, or a merge not applied yet) and are not its\n"
+	"    doing. --output markdown writes it for a pull-request comment.\n"
 	"\n"
-	"example:\n"
-	"  sagesync plan --config prod.yaml\n";
+	"OPTIONS\n"
+	"    -c, --config FILE\n"
+	"        The controller's configuration.\n"
+	"    -r, --revision REV, --head REV\n"
+	"        The Git revision to plan (a branch, tag or commit; default:\n"
+	"        the configured branch, tag or commit, or HEAD).\n"
+	"    --base REV\n"
+	"        The revision the head is compared with (a pull request's\n"
+	"        target branch, or the merge base).\n"
+	"    -o, --output FORMAT\n"
+	"        text (default), json (each change with pendingBefore), or\n"
+	"        markdown.\n"
+	"    -h, --help\n"
+	"        Show this help.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0   no changes\n"
+	"    1   an error, or the revision is invalid\n"
+	"    2   changes planned, or a usage error\n"
+	"\n"
+	"EXAMPLES\n"
+	"    What the next reconcile would change:\n"
+	"        sagesync plan --config prod.yaml\n"
+	"\n"
+	"    A pull request's plan, as a comment (CI, with read-only AWS\n"
+	"    credentials; see examples/ci):\n"
+	"        sagesync plan --config prod.yaml --base origin/main \\\n"
+	"            --head HEAD --output markdown >plan.md\n"
+	"\n"
+	"SEE ALSO\n"
+	"    sagesync apply --help, docs/reconcile.md, docs/getting-started.md\n";
 
 static const char apply_usage[] =
 	"usage: sagesync apply --config FILE --once [--allow-mass-prune]\n"
@@ -199,9 +233,22 @@ static bool may_write(void *payload)
 
 /* ---- one reconcile ------------------------------------------------------- */
 
+enum output { OUTPUT_TEXT, OUTPUT_JSON, OUTPUT_MARKDOWN };
+
+/* how to reconcile once, and how to show it */
+struct once_options {
+	bool restore; /* putting back the last good revision: no bake */
+	struct lease *lease; /* asked before every batch of writes */
+	bool mass; /* --allow-mass-prune */
+	enum output output; /* of plan */
+	bool quiet; /* print nothing: the caller wants the outcome only */
+	/* plan --base: the base's changes, as change_line()s, one per line;
+	 * the same changes in this plan are marked inherited */
+	const char *base_changes;
+	const char *heading; /* of the Markdown plan */
+};
+
 struct outcome {
-	bool restore; /* in: putting back the last good revision: no bake */
-	struct lease *lease; /* in: asked before every batch of writes */
 	size_t n_changes, drifts;
 	bool invalid; /* the revision has errors */
 	bool applied; /* the plan was applied and every endpoint is healthy */
@@ -234,40 +281,58 @@ static void log_plan(const struct plan *p, const char *revision)
 		log_msg(LOG_ERROR, revision, NULL, "refused: %s", p->refusal);
 }
 
+/* whether `line` is one of the lines of `lines` */
+static bool has_line(const char *lines, const char *line)
+{
+	size_t n = strlen(line);
+	const char *at;
+
+	for (at = lines; (at = strstr(at, line)); at++)
+		if ((at == lines || at[-1] == '\n') &&
+		    (at[n] == '\n' || !at[n]))
+			return true;
+	return false;
+}
+
 /*
  * One reconcile of `commit` of the repository `repo` (or of the plain
  * directory `repo`): plan, print (the daemon logs), maybe apply.
  */
 static int once(enum mode mode, const struct config *cfg,
 		struct aws_client *aws, const char *repo, const char *commit,
-		bool json, bool mass, struct outcome *out)
+		const struct once_options *opt, struct outcome *out)
 {
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct manifest_set *set = NULL;
 	struct engine *en = NULL;
 	struct engine_options eopt = { 0 };
 	struct err e = ERR_INIT;
-	const struct plan *p;
+	struct plan *p;
 	int rc = CMD_FAILED;
 
-	{
-		bool restore = out->restore;
-		struct lease *lease = out->lease;
-
-		memset(out, 0, sizeof(*out));
-		out->restore = restore;
-		out->lease = lease;
-	}
+	memset(out, 0, sizeof(*out));
 	if (load_source(&set, cfg, repo, commit, &diags) < 0) {
 		size_t i;
 
-		if (mode == RUN) {
+		if (opt->quiet) {
+			/* the caller says what matters */
+		} else if (mode == RUN) {
 			for (i = 0; i < diags.n; i++)
 				log_msg(LOG_ERROR, commit, diags.items[i].file,
 					"%d:%d: %s", diags.items[i].line,
 					diags.items[i].col, diags.items[i].msg);
 		} else {
 			diag_print(&diags, stderr);
+		}
+		/* a pull request's reader sees why in the comment */
+		if (!opt->quiet && opt->output == OUTPUT_MARKDOWN && diags.n) {
+			printf("%s\n\n**Invalid: nothing of this revision would "
+			       "be applied.**\n\n",
+			       opt->heading ? opt->heading : "");
+			for (i = 0; i < diags.n; i++)
+				printf("- `%s:%d:%d`: %s\n",
+				       diags.items[i].file, diags.items[i].line,
+				       diags.items[i].col, diags.items[i].msg);
 		}
 		if (diags.n) {
 			out->invalid = true;
@@ -293,16 +358,16 @@ static int once(enum mode mode, const struct config *cfg,
 			eopt.max_prune_percent =
 				(int)cfg->reconcile->max_prune_percent.v;
 	}
-	eopt.allow_mass_prune = mass;
-	if (out->lease) {
+	eopt.allow_mass_prune = opt->mass;
+	if (opt->lease) {
 		eopt.may_write = may_write;
-		eopt.may_write_payload = out->lease;
+		eopt.may_write_payload = opt->lease;
 	}
 	if (cfg->reconcile && cfg->reconcile->bake_seconds.set)
 		eopt.bake_seconds = (long)cfg->reconcile->bake_seconds.v;
 	/* a restore does not bake: there is nothing better to go back to */
-	eopt.bake_cap = out->restore ? 0 : -1;
-	if (!out->restore && getenv("SAGESYNC_BAKE_SECONDS"))
+	eopt.bake_cap = opt->restore ? 0 : -1;
+	if (!opt->restore && getenv("SAGESYNC_BAKE_SECONDS"))
 		eopt.bake_cap =
 			strtol(getenv("SAGESYNC_BAKE_SECONDS"), NULL, 10);
 	if (getenv("SAGESYNC_POLL_MS"))
@@ -317,26 +382,33 @@ static int once(enum mode mode, const struct config *cfg,
 	{
 		size_t i;
 
-		for (i = 0; i < p->n; i++)
-			buf_printf(&out->changes, "%s%s %s/%s%s%s",
-				   i ? "\n" : "",
-				   change_action_name(p->items[i].action),
-				   desired_kind_name(p->items[i].kind),
-				   p->items[i].name,
-				   *p->items[i].detail ? ": " : "",
-				   p->items[i].detail);
+		for (i = 0; i < p->n; i++) {
+			struct buf line = BUF_INIT;
+
+			change_line(&line, &p->items[i]);
+			p->items[i].inherited =
+				opt->base_changes &&
+				has_line(opt->base_changes, line.ptr);
+			buf_printf(&out->changes, "%s%s", i ? "\n" : "",
+				   line.ptr);
+			buf_release(&line);
+		}
 	}
-	if (mode == STATUS) {
+	if (opt->quiet) {
+		/* nothing to show */
+	} else if (mode == STATUS) {
 		engine_print_owned(en, stdout);
 		rc = CMD_OK;
 	} else if (mode == RUN) {
 		if (p->n || p->refusal)
 			log_plan(p, engine_revision(en));
-	} else if (json) {
+	} else if (opt->output == OUTPUT_JSON) {
 		char *s = plan_json(p);
 
 		puts(s);
 		free(s);
+	} else if (opt->output == OUTPUT_MARKDOWN) {
+		plan_markdown(p, stdout, opt->heading);
 	} else {
 		printf("revision %s\n", engine_revision(en));
 		plan_print(p, stdout);
@@ -698,6 +770,7 @@ static bool cycle(struct daemon *d, const char *why)
 	const struct config *cfg = d->cfg;
 	struct buf repo = BUF_INIT, who = BUF_INIT, failure = BUF_INIT;
 	struct err e = ERR_INIT;
+	struct once_options apply = { .lease = d->lease };
 	struct outcome o;
 	struct record rec;
 	struct timespec t0;
@@ -792,13 +865,10 @@ static bool cycle(struct daemon *d, const char *why)
 		target = last;
 	}
 	reconciled = true;
-	o.restore = false;
-	o.lease = d->lease;
 	if (target)
 		snprintf(rec.revision, sizeof(rec.revision), "%s", target);
 	snprintf(rec.last_good, sizeof(rec.last_good), "%s", last);
-	if (once(RUN, cfg, d->aws, repo.ptr, target, false, false, &o) ==
-	    CMD_OK) {
+	if (once(RUN, cfg, d->aws, repo.ptr, target, &apply, &o) == CMD_OK) {
 		/* the head refused, the last revision reconciled instead */
 		result = target == last ? "refused" : "success";
 		if (target == head)
@@ -825,12 +895,12 @@ static bool cycle(struct daemon *d, const char *why)
 				  "there is no good revision to restore",
 			last);
 		if (last[0]) {
+			struct once_options restore = { .restore = true,
+							.lease = d->lease };
 			struct outcome r;
 
-			r.restore = true;
-			r.lease = d->lease;
 			target = last;
-			if (once(RUN, cfg, d->aws, repo.ptr, last, false, false,
+			if (once(RUN, cfg, d->aws, repo.ptr, last, &restore,
 				 &r) == CMD_OK) {
 				log_msg(LOG_INFO, last, NULL,
 					"restored the last good revision");
@@ -1006,19 +1076,59 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 	return rc;
 }
 
+/* what the command line asked for */
+struct cli_args {
+	const char *rev; /* --revision, --head, or rollback's --to */
+	const char *base; /* plan --base */
+	const char *reason; /* rollback --reason */
+	enum output output;
+	bool mass; /* --allow-mass-prune */
+};
+
+/*
+ * plan --base: the base revision's plan, quietly, so that the head's plan
+ * can tell the changes of the revisions under review from those pending
+ * before them. A base that cannot be planned (say, it has errors) leaves
+ * `changes` empty: every change is then the head's.
+ */
+static void plan_base(struct buf *changes, struct buf *heading,
+		      const struct config *cfg, struct aws_client *aws,
+		      const char *repo, const char *base, const char *head,
+		      const struct cli_args *a)
+{
+	/* the base's plan is not for the reader: only its changes count */
+	struct once_options opt = { .quiet = true };
+	struct outcome o;
+
+	once(PLAN, cfg, aws, repo, base, &opt, &o);
+	if (o.invalid)
+		log_msg(LOG_WARN, base, NULL,
+			"the base revision has errors; every change is shown "
+			"as the head's");
+	buf_puts(changes, o.changes.ptr ? o.changes.ptr : "");
+	buf_release(&o.changes);
+	if (a->output == OUTPUT_TEXT)
+		printf("base %s\n", base);
+	buf_printf(heading, "### sagesync plan: `%s`, `%.7s` → `%.7s`",
+		   cfg->name, base, head);
+}
+
 /*
  * The CLI's reconcile: fetch a remote source, choose the revision, check
  * its signature (apply refuses an unsigned one; plan and status say so),
  * then plan, apply or list.
  */
 static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
-	       const char *rev, const char *reason, bool json, bool mass)
+	       const struct cli_args *a)
 {
 	struct buf repo = BUF_INIT, who = BUF_INIT, why = BUF_INIT;
+	struct buf base_changes = BUF_INIT, heading = BUF_INIT;
+	struct once_options opt = { .mass = a->mass, .output = a->output };
+	const char *rev = a->rev, *reason = a->reason;
 	struct err e = ERR_INIT;
 	struct outcome o;
 	struct record rec;
-	char commit[41] = "", good[41] = "", applied[41] = "";
+	char commit[41] = "", good[41] = "", applied[41] = "", base[41] = "";
 	int git, rc = CMD_FAILED;
 
 	memset(&rec, 0, sizeof(rec));
@@ -1033,11 +1143,16 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 		log_msg(LOG_ERROR, NULL, NULL, "source: %s", e.msg);
 		goto out;
 	}
-	if (!git && rev) {
+	if (!git && (rev || a->base)) {
 		log_msg(LOG_ERROR, NULL, NULL,
-			"--revision needs a Git repository; '%s' is a plain "
+			"--%s needs a Git repository; '%s' is a plain "
 			"directory",
-			repo.ptr);
+			a->base ? "base" : "revision", repo.ptr);
+		goto out;
+	}
+	if (a->base && source_resolve(repo.ptr, cfg, a->base, base, &e) < 0) {
+		log_msg(LOG_ERROR, NULL, NULL, "source '%s': --base: %s",
+			cfg->source->url, e.msg);
 		goto out;
 	}
 	if (git && source_resolve(repo.ptr, cfg, rev, commit, &e) < 0) {
@@ -1065,9 +1180,17 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 		printf("last good revision: %s\nlast applied revision: %s\n",
 		       good[0] ? good : "(none)",
 		       applied[0] ? applied : "(none)");
-	o.restore = mode == ROLLBACK;
-	rc = once(mode, cfg, aws, repo.ptr, git ? commit : NULL, json, mass,
-		  &o);
+	opt.restore = mode == ROLLBACK;
+	if (base[0]) {
+		plan_base(&base_changes, &heading, cfg, aws, repo.ptr, base,
+			  commit, a);
+		opt.base_changes = base_changes.ptr;
+	} else if (mode == PLAN) {
+		buf_printf(&heading, "### sagesync plan: `%s` at `%.7s`",
+			   cfg->name, git ? commit : "(a plain directory)");
+	}
+	opt.heading = heading.ptr;
+	rc = once(mode, cfg, aws, repo.ptr, git ? commit : NULL, &opt, &o);
 	if (!git || (mode != APPLY && mode != ROLLBACK))
 		goto out;
 	/* the record: an apply by hand or a rollback, like the daemon's */
@@ -1112,11 +1235,12 @@ out:
 	buf_release(&repo);
 	buf_release(&who);
 	buf_release(&why);
+	buf_release(&base_changes);
+	buf_release(&heading);
 	return rc;
 }
 
-static int run(enum mode mode, const char *path, const char *rev,
-	       const char *reason, bool json, bool mass)
+static int run(enum mode mode, const char *path, const struct cli_args *a)
 {
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct config *cfg = NULL;
@@ -1145,7 +1269,7 @@ static int run(enum mode mode, const char *path, const char *rev,
 		log_msg(LOG_ERROR, NULL, NULL, "%s", e.msg);
 		goto out;
 	}
-	rc = cli(mode, cfg, aws, rev, reason, json, mass);
+	rc = cli(mode, cfg, aws, a);
 out:
 	fflush(stdout); /* the plan before the summary, even in a pipe */
 	if (aws) {
@@ -1172,6 +1296,8 @@ static int command(enum mode mode, int argc, char **argv)
 		{ "log-format", required_argument, NULL, 'L' },
 		{ "to", required_argument, NULL, 't' },
 		{ "reason", required_argument, NULL, 'R' },
+		{ "base", required_argument, NULL, 'B' },
+		{ "head", required_argument, NULL, 'H' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -1180,8 +1306,9 @@ static int command(enum mode mode, int argc, char **argv)
 			    mode == RUN	     ? run_usage :
 			    mode == ROLLBACK ? rollback_usage :
 					       status_usage;
-	const char *path = NULL, *rev = NULL, *to = NULL, *reason = NULL;
-	bool json = false, once = false, mass = false;
+	const char *path = NULL, *to = NULL, *head = NULL;
+	struct cli_args a = { .output = OUTPUT_TEXT };
+	bool once = false;
 	enum log_format lf = mode == RUN ? LOG_JSON : LOG_TEXT;
 	int c;
 
@@ -1192,27 +1319,39 @@ static int command(enum mode mode, int argc, char **argv)
 			path = optarg;
 			break;
 		case 'r':
-			rev = optarg;
+			a.rev = optarg;
+			break;
+		case 'B':
+			a.base = optarg;
+			break;
+		case 'H':
+			head = optarg;
 			break;
 		case 'o':
-			if (mode != PLAN || (strcmp(optarg, "json") &&
-					     strcmp(optarg, "text"))) {
+			if (mode != PLAN) {
 				fputs(usage, stderr);
 				return CMD_USAGE;
 			}
-			json = !strcmp(optarg, "json");
+			if (!strcmp(optarg, "json"))
+				a.output = OUTPUT_JSON;
+			else if (!strcmp(optarg, "markdown"))
+				a.output = OUTPUT_MARKDOWN;
+			else if (strcmp(optarg, "text")) {
+				fputs(usage, stderr);
+				return CMD_USAGE;
+			}
 			break;
 		case 'O':
 			once = true;
 			break;
 		case 'M':
-			mass = true;
+			a.mass = true;
 			break;
 		case 't':
 			to = optarg;
 			break;
 		case 'R':
-			reason = optarg;
+			a.reason = optarg;
 			break;
 		case 'L':
 			if (log_parse_format(optarg, &lf) < 0) {
@@ -1229,16 +1368,26 @@ static int command(enum mode mode, int argc, char **argv)
 		}
 	}
 	if (!path || optind != argc || (mode == APPLY && !once) ||
-	    (mode != APPLY && (once || mass))) {
+	    (mode != APPLY && (once || a.mass))) {
 		fputs(usage, stderr);
 		return CMD_USAGE;
 	}
-	if ((mode == ROLLBACK) != (to && reason) || (mode == ROLLBACK && rev)) {
+	if ((mode == ROLLBACK) != (to && a.reason) ||
+	    (mode == ROLLBACK && a.rev)) {
 		fputs(usage, stderr);
 		return CMD_USAGE;
 	}
+	/* --head is plan's name for --revision, beside --base */
+	if ((mode != PLAN && (a.base || head)) || (head && a.rev)) {
+		fputs(usage, stderr);
+		return CMD_USAGE;
+	}
+	if (head)
+		a.rev = head;
+	if (mode == ROLLBACK)
+		a.rev = to;
 	log_set_format(lf);
-	return run(mode, path, mode == ROLLBACK ? to : rev, reason, json, mass);
+	return run(mode, path, &a);
 }
 
 int cmd_plan(int argc, char **argv)

@@ -787,7 +787,7 @@ fail:
 	return rc;
 }
 
-const struct plan *engine_get_plan(const struct engine *en)
+struct plan *engine_get_plan(struct engine *en)
 {
 	return &en->plan;
 }
@@ -1271,11 +1271,12 @@ void plan_print(const struct plan *p, FILE *fp)
 	for (i = 0; i < p->n; i++) {
 		const struct change *c = &p->items[i];
 
-		fprintf(fp, "  %c %-14s %-40s %s%s%s\n", symbol(c),
+		fprintf(fp, "  %c %-14s %-40s %s%s%s%s\n", symbol(c),
 			desired_kind_name(c->kind), c->name,
 			c->drift ? "drift: " : "",
 			c->action == CHANGE_CONFLICT ? "conflict: " : "",
-			c->detail);
+			c->detail,
+			c->inherited ? " (pending before this change)" : "");
 	}
 	if (p->refusal)
 		fprintf(fp, "refused: %s\n", p->refusal);
@@ -1292,11 +1293,12 @@ char *plan_json(const struct plan *p)
 
 		json_array_append_new(
 			list,
-			json_pack("{s:s, s:s, s:s, s:s, s:b, s:s}", "kind",
+			json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:b}", "kind",
 				  desired_kind_name(c->kind), "name", c->name,
 				  "action", change_action_name(c->action),
 				  "manifest", c->manifest, "drift", c->drift,
-				  "detail", c->detail));
+				  "detail", c->detail, "pendingBefore",
+				  c->inherited));
 	}
 	json_object_set_new(root, "changes", list);
 	json_object_set_new(root, "summary",
@@ -1313,4 +1315,88 @@ char *plan_json(const struct plan *p)
 	free(s);
 	json_decref(root);
 	return copy;
+}
+
+void change_line(struct buf *out, const struct change *c)
+{
+	buf_printf(out, "%s %s/%s%s%s", change_action_name(c->action),
+		   desired_kind_name(c->kind), c->name, *c->detail ? ": " : "",
+		   c->detail);
+}
+
+/* a table cell: pipes and newlines would break the row, backticks the code */
+static void md_cell(FILE *fp, const char *s)
+{
+	for (; *s; s++) {
+		if (*s == '|')
+			fputs("\\|", fp);
+		else if (*s == '\n' || *s == '\r')
+			fputc(' ', fp);
+		else if (*s == '`')
+			fputc('\'', fp);
+		else
+			fputc(*s, fp);
+	}
+}
+
+static void md_table(const struct plan *p, FILE *fp, bool inherited)
+{
+	size_t i;
+
+	fputs("| | Kind | Name | Change |\n|:-:|---|---|---|\n", fp);
+	for (i = 0; i < p->n; i++) {
+		const struct change *c = &p->items[i];
+
+		if (c->inherited != inherited)
+			continue;
+		fprintf(fp, "| `%c` | %s | `", symbol(c),
+			desired_kind_name(c->kind));
+		md_cell(fp, c->name);
+		fprintf(fp, "` | %s%s%s", c->drift ? "drift, " : "",
+			change_action_name(c->action), *c->detail ? ": " : "");
+		md_cell(fp, c->detail);
+		fputs(" |\n", fp);
+	}
+}
+
+void plan_markdown(const struct plan *p, FILE *fp, const char *heading)
+{
+	size_t i, mine = 0, creates = 0, updates = 0, deletes = 0, other = 0;
+
+	for (i = 0; i < p->n; i++) {
+		const struct change *c = &p->items[i];
+
+		if (c->inherited)
+			continue;
+		mine++;
+		creates += c->action == CHANGE_CREATE;
+		updates += c->action == CHANGE_UPDATE;
+		deletes += c->action == CHANGE_DELETE;
+	}
+	other = mine - creates - updates - deletes;
+	if (heading)
+		fprintf(fp, "%s\n\n", heading);
+	if (p->refusal) {
+		fputs("> **Refused:** ", fp);
+		md_cell(fp, p->refusal);
+		fputs("\n\n", fp);
+	}
+	if (!mine) {
+		fputs("**No changes** in AWS from this revision.\n", fp);
+	} else {
+		fprintf(fp,
+			"**%zu to create, %zu to update, %zu to delete%s**\n\n",
+			creates, updates, deletes,
+			other ? ", and conflicts to resolve" : "");
+		md_table(p, fp, false);
+	}
+	if (mine < p->n) {
+		fprintf(fp,
+			"\n<details><summary>%zu change%s pending before this "
+			"one (drift, or a revision not applied yet)</summary>"
+			"\n\n",
+			p->n - mine, p->n - mine == 1 ? "" : "s");
+		md_table(p, fp, true);
+		fputs("\n</details>\n", fp);
+	}
 }

@@ -22,6 +22,7 @@
 #include <stdio.h>
 
 #include "aws.h"
+#include "buf.h"
 #include "desired.h"
 #include "err.h"
 #include "manifest.h"
@@ -43,6 +44,10 @@ struct change {
 	char *detail; /* what differs: "Threshold: 5 -> 10" */
 	char *arn; /* of the live resource, when there is one */
 	const struct desired_resource *want; /* NULL for deletes */
+	/* set by the caller of `plan --base`: the base revision's plan has
+	 * this change too, so it is pending already (drift, or a commit not
+	 * yet applied), not the doing of the revisions under review */
+	bool inherited;
 };
 
 struct plan {
@@ -86,7 +91,8 @@ struct engine;
 int engine_plan(struct engine **out, struct aws_client *aws,
 		const struct manifest_set *set,
 		const struct engine_options *opt, struct err *e);
-const struct plan *engine_get_plan(const struct engine *en);
+/* borrowed; the caller may mark changes inherited */
+struct plan *engine_get_plan(struct engine *en);
 const char *engine_revision(const struct engine *en);
 /* The resources this controller owns, one line each, for `status`. */
 void engine_print_owned(const struct engine *en, FILE *fp);
@@ -101,6 +107,14 @@ void engine_free(struct engine *en);
 /* The plan for people ("+ Model churn-v7-3f9a2c1 ...") and for machines. */
 void plan_print(const struct plan *p, FILE *fp);
 char *plan_json(const struct plan *p);
+/*
+ * The plan as Markdown, for a pull-request comment: `heading` (Markdown,
+ * may be NULL) first, then a table of the changes, with the inherited
+ * ones folded away under a summary of their own.
+ */
+void plan_markdown(const struct plan *p, FILE *fp, const char *heading);
+/* "create Endpoint/churn-prod: detail": one change on one line */
+void change_line(struct buf *out, const struct change *c);
 const char *change_action_name(enum change_action a);
 
 #endif

@@ -53,6 +53,53 @@ equals "apply an older revision" 0 "$rc"
 contains "HEAD~1 resolved" "revision $first"
 equals "older content applied" "5.0" "$(threshold)"
 
+# a pull request: AWS is on the first commit, main on the second (5xx
+# threshold 9, not applied yet), and the branch raises the latency
+# threshold. Its plan shows its own change, and the pending one apart.
+git -C "$repo" checkout -q -b pr
+sed -i 's/threshold: 250000$/threshold: 300000/' "$repo/environments/prod/alarms.yaml"
+git -C "$repo" commit -q -am "raise the latency threshold"
+pr=$(git -C "$repo" rev-parse HEAD)
+git -C "$repo" checkout -q main
+sagesync plan --base main --head pr --output markdown
+equals "pull request plan" 2 "$rc"
+short() { printf '%.7s' "$1"; }
+contains "markdown heading" "### sagesync plan: \`git-test\`, \`$(short "$second")\` → \`$(short "$pr")\`"
+contains "the pull request's change" "| \`~\` | Alarm | \`churn-prod-latency\` | update: Threshold: 250000.0 -> 300000.0 |"
+contains "its summary" "**0 to create, 1 to update, 0 to delete**"
+contains "the pending change folded" "<details><summary>1 change pending before this one"
+[ "$(sed -n '/<details>/,$p' "$tmp/out" | grep -c 'churn-prod-5xx.*Threshold: 5.0 -> 9.0')" -eq 1 ] &&
+	ok || bad "the pending change is under <details>"
+[ "$(sed -n '1,/<details>/p' "$tmp/out" | grep -c 'churn-prod-5xx')" -eq 0 ] &&
+	ok || bad "the pending change is not the pull request's"
+sagesync plan --base main --head pr
+equals "text plan of a pull request" 2 "$rc"
+contains "base named" "base $second"
+contains "pending marked" "Threshold: 5.0 -> 9.0 (pending before this change)"
+sagesync plan --base "$second" --head pr --output json
+equals "json plan of a pull request" 2 "$rc"
+equals "pendingBefore in json" "churn-prod-5xx true,churn-prod-latency false" \
+	"$(sed -n '/^{/,/^}/p' "$tmp/out" | python3 -c 'import json, sys
+print(",".join(c["name"] + " " + str(c["pendingBefore"]).lower() for c in json.load(sys.stdin)["changes"]))')"
+sagesync plan --base pr --head pr --output markdown
+equals "base = head: every change is pending" 2 "$rc"
+contains "nothing of the pull request's own" "**No changes** in AWS from this revision."
+git -C "$repo" checkout -q pr
+sed -i 's/comparison: GreaterThanThreshold/comparison: Greater/' "$repo/environments/prod/alarms.yaml"
+git -C "$repo" commit -q -am "a typo"
+git -C "$repo" checkout -q main
+sagesync plan --base main --head pr --output markdown
+equals "an invalid pull request" 1 "$rc"
+contains "said in the comment" "**Invalid: nothing of this revision would be applied.**"
+contains "located in the comment" "- \`$(git -C "$repo" rev-parse --short=7 pr):environments/prod/alarms.yaml:"
+sagesync plan --base no-such-branch
+equals "unknown base" 1 "$rc"
+contains "unknown base named" "--base"
+sagesync plan --head pr --revision main
+equals "--head and --revision" 2 "$rc"
+sagesync apply --once --base main
+equals "--base is plan's" 2 "$rc"
+
 # a commit with an error: named by commit and path, nothing applied
 sed -i 's/statistic: Sum/statistic: sum/' "$repo/environments/prod/alarms.yaml"
 git -C "$repo" commit -q -am "break it"
