@@ -647,6 +647,25 @@ int aws_json_pages(struct aws_client *c, const struct aws_service *svc,
 	return rc;
 }
 
+/*
+ * A form value as the SDKs encode it (application/x-www-form-urlencoded):
+ * unreserved characters as they are, a space as '+', the rest %XX. The
+ * signature covers the body's bytes, so any encoding signs; this one is
+ * the SDKs', which servers that re-encode a parsed form (the local AWS
+ * does) reproduce byte for byte.
+ */
+static void form_encode(struct buf *out, const char *s)
+{
+	const char *space;
+
+	while ((space = strchr(s, ' '))) {
+		sigv4_uri_encode(out, s, (size_t)(space - s), false);
+		buf_putc(out, '+');
+		s = space + 1;
+	}
+	sigv4_uri_encode(out, s, strlen(s), false);
+}
+
 int aws_query_as(struct aws_client *c, const struct aws_service *svc,
 		 const char *op, const char *const *params,
 		 const struct creds *as, struct xmldoc **out, struct err *e)
@@ -660,10 +679,9 @@ int aws_query_as(struct aws_client *c, const struct aws_service *svc,
 	buf_printf(&body, "Action=%s&Version=%s", op, svc->api_version);
 	for (i = 0; params && params[i] && params[i + 1]; i += 2) {
 		buf_putc(&body, '&');
-		sigv4_uri_encode(&body, params[i], strlen(params[i]), false);
+		form_encode(&body, params[i]);
 		buf_putc(&body, '=');
-		sigv4_uri_encode(&body, params[i + 1], strlen(params[i + 1]),
-				 false);
+		form_encode(&body, params[i + 1]);
 	}
 	k = (struct call){ svc,
 			   op,
