@@ -20,4 +20,17 @@ int cmd_run(int argc, char **argv);
 int cmd_rollback(int argc, char **argv);
 int cmd_history(int argc, char **argv);
 
+/*
+ * The --help of each command is a man page in plain text, 80 columns:
+ * sections NAME ("sagesync X - what it does"), SYNOPSIS, DESCRIPTION,
+ * OPTIONS, EXIT STATUS, EXAMPLES, SEE ALSO, each header at the start of
+ * a line and its lines indented by four spaces. It goes to stdout and
+ * exits CMD_OK.
+ *
+ * A usage error: prints the SYNOPSIS lines of `help` (as "usage: ...")
+ * and "Run 'sagesync X --help' for more." to stderr, and returns
+ * CMD_USAGE, so that a parser can `return cmd_usage_error(usage);`.
+ */
+int cmd_usage_error(const char *help);
+
 #endif

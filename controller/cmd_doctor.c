@@ -19,24 +19,46 @@
 #include "lease.h"
 
 static const char usage[] =
-	"usage: sagesync doctor --config FILE [--fix]\n"
+	"NAME\n"
+	"    sagesync doctor - check the config, AWS credentials and access\n"
 	"\n"
-	"Checks the configuration, the AWS region and endpoints, the\n"
-	"credentials (STS GetCallerIdentity: the account and ARN they\n"
-	"belong to) and read access to SageMaker, CloudWatch and Application\n"
-	"Auto Scaling, and says how to fix each problem it finds. With\n"
-	"leaderElection, it checks the lease table too; --fix creates it\n"
-	"(DynamoDB CreateTable, on demand billing) when it is missing.\n"
+	"SYNOPSIS\n"
+	"    sagesync doctor --config FILE [--fix]\n"
 	"\n"
-	"options:\n"
-	"  -c, --config FILE  the controller's configuration\n"
-	"      --fix          create what is missing and can be created\n"
-	"  -h, --help         show this help\n"
+	"DESCRIPTION\n"
+	"    Checks, before anything is deployed, that the controller can work\n"
+	"    with what it was given: the configuration, the AWS region and the\n"
+	"    endpoint of each service, the credentials and whose they are (STS\n"
+	"    GetCallerIdentity: the account and ARN), and read access to\n"
+	"    SageMaker, CloudWatch and Application Auto Scaling. With\n"
+	"    leaderElection, it checks that the DynamoDB lease table exists.\n"
 	"\n"
-	"exit status: 0 all good, 1 a problem was found, 2 usage error\n"
+	"    Each line reads \"ok CHECK DETAIL\", or \"FAIL CHECK MESSAGE\" and\n"
+	"    then how to fix it. Without --fix, doctor changes nothing.\n"
 	"\n"
-	"example:\n"
-	"  sagesync doctor --config /etc/sagesync/config.yaml\n";
+	"OPTIONS\n"
+	"    -c, --config FILE\n"
+	"        The controller's configuration.\n"
+	"    --fix\n"
+	"        Create what is missing and can be created: the lease table\n"
+	"        (DynamoDB CreateTable, on-demand billing).\n"
+	"    -h, --help\n"
+	"        Show this help.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0   every check passed\n"
+	"    1   a check failed (errors in the configuration included)\n"
+	"    2   a usage error\n"
+	"\n"
+	"EXAMPLES\n"
+	"    Check a controller's setup before its first start:\n"
+	"        sagesync doctor --config /etc/sagesync/config.yaml\n"
+	"\n"
+	"    Check it, and create the lease table if it is missing:\n"
+	"        sagesync doctor --config /etc/sagesync/config.yaml --fix\n"
+	"\n"
+	"SEE ALSO\n"
+	"    sagesync plan --help, docs/config.md\n";
 
 static int problems;
 static bool fixing; /* --fix */
@@ -233,14 +255,11 @@ int cmd_doctor(int argc, char **argv)
 			fputs(usage, stdout);
 			return CMD_OK;
 		default:
-			fputs(usage, stderr);
-			return CMD_USAGE;
+			return cmd_usage_error(usage);
 		}
 	}
-	if (!path || optind != argc) {
-		fputs(usage, stderr);
-		return CMD_USAGE;
-	}
+	if (!path || optind != argc)
+		return cmd_usage_error(usage);
 	problems = 0;
 	if (config_load(&cfg, path, &diags) < 0) {
 		diag_print(&diags, stdout);

@@ -17,26 +17,50 @@
 #include "source.h"
 
 static const char usage[] =
-	"usage: sagesync history --config FILE [--endpoint NAME] [--output "
-	"text|json]\n"
+	"NAME\n"
+	"    sagesync history - list the deployment records, newest first\n"
 	"\n"
-	"Lists the deployment records of the source, newest first: when each\n"
-	"reconcile outcome was recorded, the revision, its author and subject,\n"
-	"the result (succeeded, failed, rolled-back, drift-healed) and the\n"
-	"reason. The records are Git notes on the deployed commits\n"
-	"(history.notesRef, default refs/notes/sagesync); plain Git shows them\n"
-	"too: git log --notes=sagesync.\n"
+	"SYNOPSIS\n"
+	"    sagesync history --config FILE [--endpoint NAME] [--output FORMAT]\n"
 	"\n"
-	"options:\n"
-	"  -c, --config FILE      the controller's configuration\n"
-	"  -e, --endpoint NAME    only the records that changed or name it\n"
-	"  -o, --output FORMAT    text (default) or json\n"
-	"  -h, --help             show this help\n"
+	"DESCRIPTION\n"
+	"    Lists the deployment records of the configured source, newest\n"
+	"    first: when each outcome was recorded, the revision, its author\n"
+	"    and subject, the result (succeeded, failed, rolled-back,\n"
+	"    drift-healed) and the reason. A remote source is fetched first.\n"
 	"\n"
-	"exit status: 0 success, 1 error, 2 usage\n"
+	"    The records are Git notes on the deployed commits, under\n"
+	"    history.notesRef (default refs/notes/sagesync), so plain Git shows\n"
+	"    them too: git log --notes=sagesync. A plain directory has none.\n"
 	"\n"
-	"example:\n"
-	"  sagesync history --config prod.yaml --endpoint churn-prod\n";
+	"OPTIONS\n"
+	"    -c, --config FILE\n"
+	"        The controller's configuration.\n"
+	"    -e, --endpoint NAME\n"
+	"        Only the records that changed the endpoint NAME, or name it in\n"
+	"        their reason.\n"
+	"    -o, --output FORMAT\n"
+	"        text (default: a table), or json: an array of records with\n"
+	"        every field (started, finished, revision, lastGood, author,\n"
+	"        subject, result, reason, controller, changes).\n"
+	"    -h, --help\n"
+	"        Show this help.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0   success (there may be no records yet)\n"
+	"    1   an error: the config, the fetch, or a source without Git\n"
+	"    2   a usage error\n"
+	"\n"
+	"EXAMPLES\n"
+	"    What happened to one endpoint:\n"
+	"        sagesync history --config prod.yaml --endpoint churn-prod\n"
+	"\n"
+	"    The revision that succeeded last, for a script (with jq):\n"
+	"        sagesync history --config prod.yaml --output json |\n"
+	"            jq -r 'map(select(.result == \"succeeded\"))[0].revision'\n"
+	"\n"
+	"SEE ALSO\n"
+	"    sagesync rollback --help, docs/operations.md\n";
 
 struct row {
 	struct record r;
@@ -179,8 +203,11 @@ int cmd_history(int argc, char **argv)
 			break;
 		case 'o':
 			if (strcmp(optarg, "json") && strcmp(optarg, "text")) {
-				fputs(usage, stderr);
-				return CMD_USAGE;
+				fprintf(stderr,
+					"sagesync history: unknown output "
+					"format '%s' (expected text or json)\n",
+					optarg);
+				return cmd_usage_error(usage);
 			}
 			json = !strcmp(optarg, "json");
 			break;
@@ -188,14 +215,11 @@ int cmd_history(int argc, char **argv)
 			fputs(usage, stdout);
 			return CMD_OK;
 		default:
-			fputs(usage, stderr);
-			return CMD_USAGE;
+			return cmd_usage_error(usage);
 		}
 	}
-	if (!path || optind != argc) {
-		fputs(usage, stderr);
-		return CMD_USAGE;
-	}
+	if (!path || optind != argc)
+		return cmd_usage_error(usage);
 	if (config_load(&cfg, path, &diags) < 0) {
 		diag_print(&diags, stderr);
 		goto out;

@@ -71,6 +71,8 @@ static const char plan_usage[] =
 	"    -o, --output FORMAT\n"
 	"        text (default), json (each change with pendingBefore), or\n"
 	"        markdown.\n"
+	"    --log-format FORMAT\n"
+	"        text (default) or json, for the messages on standard error.\n"
 	"    -h, --help\n"
 	"        Show this help.\n"
 	"\n"
@@ -92,79 +94,206 @@ static const char plan_usage[] =
 	"    sagesync apply --help, docs/reconcile.md, docs/getting-started.md\n";
 
 static const char apply_usage[] =
-	"usage: sagesync apply --config FILE --once [--allow-mass-prune]\n"
+	"NAME\n"
+	"    sagesync apply - apply the source once, and wait until healthy\n"
 	"\n"
-	"Applies the plan once: creates and updates in dependency order,\n"
-	"waits until every changed endpoint is InService on its new config,\n"
-	"then deletes what the new state superseded (and, with prune on, what\n"
-	"Git no longer declares). Refuses a plan with conflicts, and a prune\n"
-	"of all owned resources or more than reconcile.maxPrunePercent.\n"
+	"SYNOPSIS\n"
+	"    sagesync apply --config FILE --once [--revision REV]\n"
+	"                   [--allow-mass-prune] [--log-format FORMAT]\n"
 	"\n"
-	"options:\n"
-	"  -c, --config FILE     the controller's configuration\n"
-	"  -r, --revision REV    the Git revision to apply (default: the\n"
-	"                        configured branch, tag or commit, or HEAD)\n"
-	"      --once            apply once and exit (the daemon is `run`)\n"
-	"      --allow-mass-prune  allow a prune beyond the limit\n"
-	"  -h, --help            show this help\n"
+	"DESCRIPTION\n"
+	"    Plans the configured source against AWS as plan does, prints the\n"
+	"    plan, and applies it once: creates and updates in dependency\n"
+	"    order (ModelPackage, Model, EndpointConfig, Endpoint, autoscaling,\n"
+	"    Alarm), waits until every changed endpoint is InService on its\n"
+	"    new configuration and its healthAlarms stay out of ALARM for\n"
+	"    bakeSeconds, then deletes what the new state superseded (and,\n"
+	"    with reconcile.prune, what Git no longer declares).\n"
 	"\n"
-	"exit status: 0 applied and healthy, 1 error or failed deploy, 2 "
-	"usage\n"
+	"    It refuses a plan with conflicts, a revision that source.verify\n"
+	"    does not accept, and a prune of every owned resource or of more\n"
+	"    than reconcile.maxPrunePercent of them. For a Git source, the\n"
+	"    outcome is recorded in Git as the daemon records it, and a\n"
+	"    healthy revision becomes the last good one.\n"
 	"\n"
-	"example:\n"
-	"  sagesync apply --config prod.yaml --once\n";
+	"OPTIONS\n"
+	"    -c, --config FILE\n"
+	"        The controller's configuration.\n"
+	"    --once\n"
+	"        Apply once and exit; required (the daemon is sagesync run).\n"
+	"    -r, --revision REV\n"
+	"        The Git revision to apply (a branch, tag or commit; default:\n"
+	"        the configured branch, tag or commit, or HEAD).\n"
+	"    --allow-mass-prune\n"
+	"        Allow a prune beyond the limit.\n"
+	"    --log-format FORMAT\n"
+	"        The log lines on stderr: text (default) or json.\n"
+	"    -h, --help\n"
+	"        Show this help.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0   applied, and everything is healthy\n"
+	"    1   an error, a refused plan, or a failed deploy\n"
+	"    2   a usage error\n"
+	"\n"
+	"EXAMPLES\n"
+	"    Apply what Git declares now:\n"
+	"        sagesync apply --config prod.yaml --once\n"
+	"\n"
+	"    Apply a given tag:\n"
+	"        sagesync apply --config prod.yaml --once --revision v1.4\n"
+	"\n"
+	"    Apply a revision that deletes most resources, on purpose:\n"
+	"        sagesync apply --config prod.yaml --once --allow-mass-prune\n"
+	"\n"
+	"SEE ALSO\n"
+	"    sagesync plan --help, sagesync rollback --help, docs/reconcile.md\n";
 
 static const char run_usage[] =
-	"usage: sagesync run --config FILE [--log-format json|text]\n"
+	"NAME\n"
+	"    sagesync run - the controller: reconcile on every change\n"
 	"\n"
-	"The controller: fetches the source and reconciles it at once, then\n"
-	"every source.interval (with 10% jitter) or as soon as a signed\n"
-	"webhook push arrives, and serves /healthz, /readyz, /metrics and the\n"
-	"webhooks on server.listen. A head that is not signed by an allowed\n"
-	"signer (source.verify), that does not descend from the revision\n"
-	"applied last (a force-push), or that is gone (a deleted branch) is\n"
-	"not applied: it is logged, and the revision applied last is kept.\n"
+	"SYNOPSIS\n"
+	"    sagesync run --config FILE [--log-format FORMAT]\n"
 	"\n"
-	"signals: SIGTERM or SIGINT finishes the reconcile in flight and exits\n"
-	"0; SIGHUP reloads the config (a config with errors is reported and\n"
-	"the running one kept) and reconciles at once.\n"
+	"DESCRIPTION\n"
+	"    The controller daemon. It fetches the source and reconciles it at\n"
+	"    once, then every source.interval (give or take 10%) or as soon as\n"
+	"    an authentic push webhook arrives, and serves /healthz, /readyz,\n"
+	"    /metrics and the webhooks on server.listen.\n"
 	"\n"
-	"options:\n"
-	"  -c, --config FILE       the controller's configuration\n"
-	"      --log-format FORMAT json (default: one object per line) or\n"
-	"                          text, for people\n"
-	"  -h, --help              show this help\n"
+	"    A deploy that fails its health gates is rolled back to the last\n"
+	"    good revision (and with reconcile.rollback: revert-commit, a\n"
+	"    revert is pushed), recorded and notified; the failed revision is\n"
+	"    not tried again until a newer commit arrives. A head that is not\n"
+	"    signed by an allowed signer (source.verify), that does not descend\n"
+	"    from the revision applied last (a force-push), or that is gone (a\n"
+	"    deleted branch) is not applied: it is logged, and the revision\n"
+	"    applied last is kept. With leaderElection, only the replica that\n"
+	"    holds the DynamoDB lease writes.\n"
 	"\n"
-	"example:\n"
-	"  sagesync run --config /etc/sagesync/config.yaml --log-format text\n";
+	"    SIGTERM or SIGINT finishes the reconcile in flight, then exits 0.\n"
+	"    SIGHUP reloads the config (a config with errors is reported and\n"
+	"    the running one kept) and reconciles at once.\n"
+	"\n"
+	"OPTIONS\n"
+	"    -c, --config FILE\n"
+	"        The controller's configuration.\n"
+	"    --log-format FORMAT\n"
+	"        The log lines on stderr: json (default: one object a line) or\n"
+	"        text, for people.\n"
+	"    -h, --help\n"
+	"        Show this help.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0   stopped by SIGTERM or SIGINT\n"
+	"    1   it could not start: the config, AWS, HTTP, or the lease\n"
+	"    2   a usage error\n"
+	"\n"
+	"EXAMPLES\n"
+	"    Run the controller, with logs for people:\n"
+	"        sagesync run --config prod.yaml --log-format text\n"
+	"\n"
+	"    Reload it after editing the config (the unit's ExecReload sends\n"
+	"    SIGHUP):\n"
+	"        systemctl reload sagesync\n"
+	"\n"
+	"SEE ALSO\n"
+	"    sagesync doctor --help, sagesync history --help,\n"
+	"    docs/operations.md, docs/config.md\n";
 
 static const char rollback_usage[] =
-	"usage: sagesync rollback --config FILE --to REV --reason TEXT\n"
+	"NAME\n"
+	"    sagesync rollback - go back to an earlier revision by hand\n"
 	"\n"
-	"Puts AWS back on revision REV by hand (like apply --once --revision,\n"
-	"without a bake), and records it like an automatic rollback: the\n"
-	"revision live before is recorded rolled-back with TEXT, so the daemon\n"
-	"does not apply it again; REV becomes the last good revision. A newer\n"
-	"commit deploys normally.\n"
+	"SYNOPSIS\n"
+	"    sagesync rollback --config FILE --to REV --reason TEXT\n"
+	"                      [--log-format FORMAT]\n"
 	"\n"
-	"options:\n"
-	"  -c, --config FILE    the controller's configuration\n"
-	"      --to REV         the revision to go back to\n"
-	"      --reason TEXT    why, for the record\n"
-	"  -h, --help           show this help\n"
+	"DESCRIPTION\n"
+	"    Puts AWS back on revision REV by hand: applies it as apply --once\n"
+	"    --revision REV does, without a bake, and records it like an\n"
+	"    automatic rollback. The revision that was last good before is\n"
+	"    recorded rolled-back with TEXT, so that the daemon does not apply\n"
+	"    it again, and REV becomes the last good revision. A newer commit\n"
+	"    deploys normally.\n"
 	"\n"
-	"exit status: 0 rolled back and healthy, 1 error, 2 usage\n"
+	"    It needs a Git source, and refuses a revision that source.verify\n"
+	"    does not accept.\n"
 	"\n"
-	"example:\n"
-	"  sagesync rollback --config prod.yaml --to 3f9a2c1 \\\n"
-	"      --reason \"latency regression in v8\"\n";
+	"OPTIONS\n"
+	"    -c, --config FILE\n"
+	"        The controller's configuration.\n"
+	"    --to REV\n"
+	"        The revision to go back to (a commit, tag or branch).\n"
+	"    --reason TEXT\n"
+	"        Why, for the record.\n"
+	"    --log-format FORMAT\n"
+	"        The log lines on stderr: text (default) or json.\n"
+	"    -h, --help\n"
+	"        Show this help.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0   rolled back, and everything is healthy\n"
+	"    1   an error, or the deploy of REV failed\n"
+	"    2   a usage error\n"
+	"\n"
+	"EXAMPLES\n"
+	"    Find the revision to go back to:\n"
+	"        sagesync history --config prod.yaml --endpoint churn-prod\n"
+	"\n"
+	"    Go back to it:\n"
+	"        sagesync rollback --config prod.yaml --to 3f9a2c1 \\\n"
+	"            --reason \"latency regression in v8\"\n"
+	"\n"
+	"SEE ALSO\n"
+	"    sagesync history --help, sagesync apply --help, docs/operations.md\n";
 
 static const char status_usage[] =
-	"usage: sagesync status --config FILE\n"
+	"NAME\n"
+	"    sagesync status - list the AWS resources this controller owns\n"
 	"\n"
-	"Lists the AWS resources this controller owns and their state.\n"
+	"SYNOPSIS\n"
+	"    sagesync status --config FILE [--revision REV]\n"
+	"                    [--log-format FORMAT]\n"
 	"\n"
-	"exit status: 0 success, 1 error, 2 usage error\n";
+	"DESCRIPTION\n"
+	"    Lists the AWS resources this controller owns (tagged\n"
+	"    sagesync:managed-by with its name), one a line: the kind, the\n"
+	"    name, the state (an endpoint's status, an alarm's state), and the\n"
+	"    manifest and revision that applied it; then how many. For a Git\n"
+	"    source, the last good and the last applied revisions come first.\n"
+	"    It changes nothing.\n"
+	"\n"
+	"    The source is read as plan reads it: a revision with errors is\n"
+	"    reported, and nothing is listed.\n"
+	"\n"
+	"OPTIONS\n"
+	"    -c, --config FILE\n"
+	"        The controller's configuration.\n"
+	"    -r, --revision REV\n"
+	"        The Git revision to read (a branch, tag or commit; default:\n"
+	"        the configured branch, tag or commit, or HEAD).\n"
+	"    --log-format FORMAT\n"
+	"        The log lines on stderr: text (default) or json.\n"
+	"    -h, --help\n"
+	"        Show this help.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0   success\n"
+	"    1   an error: the config, the source, or AWS\n"
+	"    2   a usage error\n"
+	"\n"
+	"EXAMPLES\n"
+	"    What the controller owns, and the state of each:\n"
+	"        sagesync status --config prod.yaml\n"
+	"\n"
+	"    The last good revision, for a script:\n"
+	"        sagesync status --config prod.yaml |\n"
+	"            sed -n 's/^last good revision: //p'\n"
+	"\n"
+	"SEE ALSO\n"
+	"    sagesync history --help, sagesync plan --help, docs/reconcile.md\n";
 
 static int rm_entry(const char *path, const struct stat *st, int flag,
 		    struct FTW *ftw)
@@ -1328,18 +1457,14 @@ static int command(enum mode mode, int argc, char **argv)
 			head = optarg;
 			break;
 		case 'o':
-			if (mode != PLAN) {
-				fputs(usage, stderr);
-				return CMD_USAGE;
-			}
+			if (mode != PLAN)
+				return cmd_usage_error(usage);
 			if (!strcmp(optarg, "json"))
 				a.output = OUTPUT_JSON;
 			else if (!strcmp(optarg, "markdown"))
 				a.output = OUTPUT_MARKDOWN;
-			else if (strcmp(optarg, "text")) {
-				fputs(usage, stderr);
-				return CMD_USAGE;
-			}
+			else if (strcmp(optarg, "text"))
+				return cmd_usage_error(usage);
 			break;
 		case 'O':
 			once = true;
@@ -1354,34 +1479,27 @@ static int command(enum mode mode, int argc, char **argv)
 			a.reason = optarg;
 			break;
 		case 'L':
-			if (log_parse_format(optarg, &lf) < 0) {
-				fputs(usage, stderr);
-				return CMD_USAGE;
-			}
+			if (log_parse_format(optarg, &lf) < 0)
+				return cmd_usage_error(usage);
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return CMD_OK;
 		default:
-			fputs(usage, stderr);
-			return CMD_USAGE;
+			return cmd_usage_error(usage);
 		}
 	}
 	if (!path || optind != argc || (mode == APPLY && !once) ||
-	    (mode != APPLY && (once || a.mass))) {
-		fputs(usage, stderr);
-		return CMD_USAGE;
-	}
+	    (mode != APPLY && (once || a.mass)))
+		return cmd_usage_error(usage);
 	if ((mode == ROLLBACK) != (to && a.reason) ||
-	    (mode == ROLLBACK && a.rev)) {
-		fputs(usage, stderr);
-		return CMD_USAGE;
-	}
-	/* --head is plan's name for --revision, beside --base */
-	if ((mode != PLAN && (a.base || head)) || (head && a.rev)) {
-		fputs(usage, stderr);
-		return CMD_USAGE;
-	}
+	    (mode == ROLLBACK && a.rev))
+		return cmd_usage_error(usage);
+	/* --head is plan's name for --revision, beside --base; options a
+	 * command would ignore are errors, not silence */
+	if ((mode != PLAN && (a.base || head)) || (head && a.rev) ||
+	    (mode != ROLLBACK && (to || a.reason)) || (mode == RUN && a.rev))
+		return cmd_usage_error(usage);
 	if (head)
 		a.rev = head;
 	if (mode == ROLLBACK)

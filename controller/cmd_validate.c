@@ -16,23 +16,49 @@
 #include "manifest.h"
 
 static const char usage[] =
-	"usage: sagesync validate [--output text|json] [PATH...]\n"
+	"NAME\n"
+	"    sagesync validate - check manifests without touching AWS\n"
 	"\n"
-	"Checks the manifests in each PATH (a file, or a directory searched\n"
-	"recursively for *.yaml and *.yml; default: the current directory)\n"
-	"as the controller does before applying a revision: YAML syntax, the\n"
-	"schema of each kind, AWS's own constraints, and references between\n"
-	"manifests. Every error is reported, as FILE:LINE:COL: error: MESSAGE.\n"
+	"SYNOPSIS\n"
+	"    sagesync validate [--output FORMAT] [PATH...]\n"
 	"\n"
-	"options:\n"
-	"  -o, --output FORMAT  text (default) or json\n"
-	"  -h, --help           show this help\n"
+	"DESCRIPTION\n"
+	"    Checks the manifests in each PATH as the controller does before\n"
+	"    it applies a revision: YAML syntax, the schema of each kind, AWS's\n"
+	"    own constraints, and the references between manifests. A PATH is\n"
+	"    a file, or a directory searched recursively for *.yaml and *.yml;\n"
+	"    with no PATH, the current directory. All PATHs form one revision:\n"
+	"    names and references are checked across all of them. It never\n"
+	"    contacts AWS: run it in CI on every pull request.\n"
 	"\n"
-	"exit status: 0 valid, 1 invalid, 2 usage error\n"
+	"    A valid revision prints a summary and one line per manifest on\n"
+	"    stdout. An invalid one prints every error on stderr, as\n"
+	"    FILE:LINE:COL: error: MESSAGE, then how many there are.\n"
 	"\n"
-	"examples:\n"
-	"  sagesync validate examples/quickstart\n"
-	"  sagesync validate --output json environments/prod\n";
+	"OPTIONS\n"
+	"    -o, --output FORMAT\n"
+	"        text (default), or json: one object on stdout, with path,\n"
+	"        valid, files, manifests and errors.\n"
+	"    -h, --help\n"
+	"        Show this help.\n"
+	"\n"
+	"EXIT STATUS\n"
+	"    0   every manifest is valid\n"
+	"    1   at least one error: the revision would be rejected\n"
+	"    2   a usage error\n"
+	"\n"
+	"EXAMPLES\n"
+	"    Check the quickstart example:\n"
+	"        sagesync validate examples/quickstart\n"
+	"\n"
+	"    Check one environment in CI, for a machine to read:\n"
+	"        sagesync validate --output json environments/prod >report.json\n"
+	"\n"
+	"    Check the current directory:\n"
+	"        sagesync validate\n"
+	"\n"
+	"SEE ALSO\n"
+	"    sagesync plan --help, docs/manifests.md\n";
 
 struct item {
 	const char *kind;
@@ -144,15 +170,14 @@ int cmd_validate(int argc, char **argv)
 					"sagesync validate: unknown output "
 					"format '%s' (expected text or json)\n",
 					optarg);
-				return CMD_USAGE;
+				return cmd_usage_error(usage);
 			}
 			break;
 		case 'h':
 			fputs(usage, stdout);
 			return CMD_OK;
 		default:
-			fputs(usage, stderr);
-			return CMD_USAGE;
+			return cmd_usage_error(usage);
 		}
 	}
 	manifest_set_new(&set, NULL);

@@ -34,17 +34,28 @@ expect_text() {
 }
 
 expect_exit 2 "no arguments" -- "$bin"
-expect_text "$tmp/err" "usage: sagesync <command>" "no arguments"
+expect_text "$tmp/err" "usage: sagesync COMMAND [OPTIONS]" "no arguments"
+expect_text "$tmp/err" "Run 'sagesync --help' for more." "no arguments"
 expect_exit 0 "--help" -- "$bin" --help
-expect_text "$tmp/out" "validate [PATH...]" "--help"
+expect_text "$tmp/out" "validate   check manifests without touching AWS" \
+	"--help"
+expect_text "$tmp/out" "sagesync COMMAND --help" "--help"
 expect_exit 2 "unknown command" -- "$bin" frobnicate
 expect_text "$tmp/err" "unknown command 'frobnicate'" "unknown command"
+expect_text "$tmp/err" "usage: sagesync COMMAND [OPTIONS]" "unknown command"
 expect_exit 0 "version" -- "$bin" version
 expect_text "$tmp/out" "sagesync 0." "version"
 expect_exit 0 "validate --help" -- "$bin" validate --help
-expect_text "$tmp/out" "exit status: 0 valid, 1 invalid, 2 usage error" \
+expect_text "$tmp/out" "sagesync validate [--output FORMAT] [PATH...]" \
 	"validate --help"
+expect_text "$tmp/out" "0   every manifest is valid" "validate --help"
+expect_text "$tmp/out" "1   at least one error" "validate --help"
+expect_text "$tmp/out" "2   a usage error" "validate --help"
 expect_exit 2 "validate bad option" -- "$bin" validate --bogus
+expect_text "$tmp/err" "usage: sagesync validate [--output FORMAT]" \
+	"validate bad option"
+expect_text "$tmp/err" "Run 'sagesync validate --help' for more." \
+	"validate bad option"
 expect_exit 2 "validate bad format" -- "$bin" validate --output xml
 expect_text "$tmp/err" "unknown output format 'xml'" "validate bad format"
 
