@@ -187,9 +187,26 @@ void source_applied_set(const struct config *cfg, const char *commit)
 /* ---- the deployment records (records.h) ---------------------------------- */
 
 struct last_good {
+	const char *name; /* the controller's */
 	char revision[41];
 	char finished[32];
 };
+
+/*
+ * Whether a record is this controller's: its `controller` is NAME@HOST,
+ * and every replica of one controller has its NAME. Other controllers
+ * (another environment, sharing the notes ref) deploy other things; their
+ * good and failed revisions are not ours. A record naming no controller
+ * counts for all.
+ */
+static bool ours(const struct record *r, const char *name)
+{
+	size_t n = strlen(name);
+
+	return !r->controller || !*r->controller ||
+	       (!strncmp(r->controller, name, n) &&
+		(r->controller[n] == '@' || !r->controller[n]));
+}
 
 static int scan_good(const char *commit, const char *text, void *payload)
 {
@@ -201,6 +218,7 @@ static int scan_good(const char *commit, const char *text, void *payload)
 	records_parse(text, &r, &n);
 	for (i = 0; i < n; i++)
 		if (record_good(&r[i]) && r[i].revision[0] &&
+		    ours(&r[i], g->name) &&
 		    strcmp(r[i].finished, g->finished) >= 0) {
 			snprintf(g->revision, sizeof(g->revision), "%s",
 				 r[i].revision);
@@ -217,7 +235,7 @@ static int scan_good(const char *commit, const char *text, void *payload)
  */
 void source_last_good(const char *repo, const struct config *cfg, char out[41])
 {
-	struct last_good g = { "", "" };
+	struct last_good g = { cfg->name, "", "" };
 	struct err e = ERR_INIT;
 
 	if (repo &&
@@ -236,17 +254,20 @@ bool source_failed_before(const char *repo, const struct config *cfg,
 	struct buf text = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct record *r = NULL;
-	size_t n = 0;
+	size_t n = 0, i;
 	bool failed = false;
 
 	if (gitsrc_note_read(repo, source_notes_ref(cfg), commit, &text, &e) ==
 		    0 &&
 	    text.len) {
 		records_parse(text.ptr, &r, &n);
-		if (n && record_failed(&r[n - 1])) {
+		/* this controller's last word on the commit */
+		for (i = n; i > 0 && !ours(&r[i - 1], cfg->name); i--)
+			;
+		if (i && record_failed(&r[i - 1])) {
 			failed = true;
 			buf_clear(reason);
-			buf_puts(reason, r[n - 1].reason);
+			buf_puts(reason, r[i - 1].reason);
 		}
 	}
 	records_free(r, n);

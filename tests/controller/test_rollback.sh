@@ -163,6 +163,13 @@ assert [r["revision"] for r in endpoint] == [d, b, a], endpoint
 print("history ok")
 PY
 contains "history --output json and --endpoint" "history ok"
+# another environment's controller, on the same notes ref, deployed D
+# well later: D is its good revision, not this controller's
+git -C "$tmp/clone" notes --ref=sagesync append -m "sagesync: succeeded
+revision: $d
+finished: 2999-01-01T00:00:00.000Z
+controller: staging@elsewhere" "$d"
+git -C "$tmp/clone" push -q origin refs/notes/sagesync
 "$bin" status --config "$tmp/config.yaml" >"$tmp/out" 2>&1
 contains "status shows the last good revision" "last good revision: $c"
 
