@@ -747,7 +747,7 @@ static int serve(struct daemon *d, struct err *e)
 	hopt.github_secret_len = d->github ? strlen(d->github) : 0;
 	hopt.gitlab_token = d->gitlab;
 	hopt.gitlab_token_len = d->gitlab ? strlen(d->gitlab) : 0;
-	hopt.branch = cfg->source->branch ? cfg->source->branch : "main";
+	hopt.branch = cfg->source->branch;
 	hopt.metrics = d->m;
 	hopt.ready = daemon_ready;
 	hopt.on_fetch = daemon_fetch;

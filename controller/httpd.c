@@ -17,6 +17,7 @@
 struct httpd {
 	struct MHD_Daemon *d;
 	struct httpd_options opt;
+	char *branch; /* opt.branch, copied: the config it came from may go */
 	int port;
 };
 
@@ -180,6 +181,9 @@ int httpd_start(struct httpd **out, const struct httpd_options *opt,
 	buf_release(&host);
 	sa.sin_port = htons((uint16_t)strtol(colon + 1, NULL, 10));
 	h->opt = *opt;
+	h->branch = opt->branch ? mem_strdup(opt->branch) : NULL;
+	h->opt.branch = h->branch;
+	h->opt.listen = NULL; /* read here only */
 	h->d = MHD_start_daemon(
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
 		NULL, serve, h, MHD_OPTION_SOCK_ADDR, &sa,
@@ -187,6 +191,7 @@ int httpd_start(struct httpd **out, const struct httpd_options *opt,
 		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
 		MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
 	if (!h->d) {
+		free(h->branch);
 		free(h);
 		return err_set(e, ERR_IO, "cannot listen on '%s'", opt->listen);
 	}
@@ -206,5 +211,6 @@ void httpd_stop(struct httpd *h)
 	if (!h)
 		return;
 	MHD_stop_daemon(h->d);
+	free(h->branch);
 	free(h);
 }

@@ -27,7 +27,9 @@ struct httpd_options {
 	size_t github_secret_len;
 	const char *gitlab_token; /* NULL: GitLab webhooks refused */
 	size_t gitlab_token_len;
-	const char *branch; /* the followed branch */
+	/* the followed branch (copied); NULL: the remote's default one,
+	 * unknown here, so a push to any branch fetches */
+	const char *branch;
 	struct metrics *metrics; /* rendered at /metrics */
 	/* /readyz: ready once the source is fetched and a reconcile ran */
 	bool (*ready)(void *payload);

@@ -80,7 +80,7 @@ static void judge_push(struct webhook_verdict *v,
 		goto out;
 	}
 	snprintf(want, sizeof(want), "refs/heads/%s", branch ? branch : "");
-	if (!branch || strcmp(ref, want)) {
+	if (branch && strcmp(ref, want)) {
 		verdict(v, WEBHOOK_IGNORED, 202, "push to another branch");
 		goto out;
 	}

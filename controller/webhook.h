@@ -45,7 +45,8 @@ struct webhook_verdict {
 
 /*
  * Judges `req` from `src`, authenticated with `secret` (`secret_len`
- * bytes; NULL or empty: refuse all), for the branch `branch`.
+ * bytes; NULL or empty: refuse all), for the branch `branch` (NULL: a
+ * push to any branch asks for a fetch).
  */
 void webhook_judge(struct webhook_verdict *out, enum webhook_source src,
 		   const struct webhook_request *req, const char *secret,

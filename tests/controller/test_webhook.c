@@ -58,6 +58,24 @@ static void test_webhook__signed_push_to_branch_fetches(void **state)
 			    "3f9a2c1e3f9a2c1e3f9a2c1e3f9a2c1e3f9a2c1e");
 }
 
+/* no branch configured: the remote's default is followed, so any push */
+static void test_webhook__any_branch_without_one_configured(void **state)
+{
+	struct webhook_verdict v;
+	const char body[] = "{\"ref\": \"refs/heads/master\", \"after\": "
+			    "\"3f9a2c1e3f9a2c1e3f9a2c1e3f9a2c1e3f9a2c1e\"}";
+	struct webhook_request req = { "push", NULL, NULL, body, strlen(body) };
+	char sig[72];
+
+	(void)state;
+	sign(sig, SECRET, body, strlen(body));
+	req.signature = sig;
+	webhook_judge(&v, WEBHOOK_GITHUB, &req, SECRET, strlen(SECRET), NULL);
+	assert_int_equal(v.result, WEBHOOK_FETCH);
+	webhook_judge(&v, WEBHOOK_GITHUB, &req, SECRET, strlen(SECRET), "main");
+	assert_int_equal(v.result, WEBHOOK_IGNORED);
+}
+
 /* GitHub's documented example: secret and body give this signature */
 static void test_webhook__github_documented_vector(void **state)
 {
@@ -194,6 +212,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_webhook__signed_push_to_branch_fetches),
+		cmocka_unit_test(
+			test_webhook__any_branch_without_one_configured),
 		cmocka_unit_test(test_webhook__github_documented_vector),
 		cmocka_unit_test(test_webhook__bad_signatures_are_refused),
 		cmocka_unit_test(test_webhook__signature_with_another_secret),
