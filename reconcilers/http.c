@@ -104,6 +104,24 @@ static int transient(CURLcode rc)
 	}
 }
 
+/*
+ * A URL as messages may show it: scheme and host, without the user
+ * information, path or query, where secrets live (a Slack or webhook URL
+ * is itself the credential).
+ */
+static void origin(char *out, size_t size, const char *url)
+{
+	const char *sep = strstr(url, "://");
+	const char *host = sep ? sep + 3 : url;
+	const char *end = host + strcspn(host, "/?#");
+	const char *at = memchr(host, '@', (size_t)(end - host));
+	int scheme = (int)(host - url);
+
+	if (at)
+		host = at + 1;
+	snprintf(out, size, "%.*s%.*s", scheme, url, (int)(end - host), host);
+}
+
 int http_client_do(struct http_client *c, struct http_response *out,
 		   const struct http_request *req, struct err *e)
 {
@@ -155,13 +173,16 @@ int http_client_do(struct http_client *c, struct http_response *out,
 	rc = curl_easy_perform(h);
 	curl_slist_free_all(headers);
 	if (rc != CURLE_OK) {
+		char where[256];
+
+		origin(where, sizeof(where), req->url);
 		if (sink.too_big)
 			ret = err_set(e, ERR_LIMIT,
 				      "%s %s: answer larger than %zu bytes",
-				      req->method, req->url, sink.max);
+				      req->method, where, sink.max);
 		else
 			ret = err_set(
-				e, ERR_IO, "%s %s: %s", req->method, req->url,
+				e, ERR_IO, "%s %s: %s", req->method, where,
 				errbuf[0] ? errbuf : curl_easy_strerror(rc));
 		e->retryable = transient(rc);
 		return ret;

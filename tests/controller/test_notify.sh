@@ -49,7 +49,7 @@ source: {url: "file://$tmp/remote.git", branch: main, interval: 1h}
 aws: {region: us-east-1, endpointUrl: "$AWS_ENDPOINT_URL"}
 server: {listen: "127.0.0.1:$port"}
 notify:
-  - {type: webhook, url: "$dead/nobody"}
+  - {type: webhook, url: "$dead/nobody/s3cr3t-path?token=hidden"}
   - {type: slack, urlFile: $tmp/slack-url}
   - {type: webhook, url: "$r/hook", secretFile: $tmp/hook-secret}
   - {type: github-status, url: "$r/gh", tokenFile: $tmp/gh-token, repository: acme/ml-deploy}
@@ -125,6 +125,8 @@ equals "the live one as delivered" 2 \
 	"$(metric 'sagesync_notifications_total{target="webhook",result="delivered"}')"
 cp "$tmp/daemon.log" "$tmp/out"
 contains "the failed delivery is logged" "notification to webhook not delivered after 5 attempts"
+contains "the failure names the receiver" "POST ${dead}: "
+if grep -q "s3cr3t\|hidden" "$tmp/out"; then bad "a receiver's URL path is in the log"; else ok; fi
 
 kill -TERM "$daemon"
 wait "$daemon"
