@@ -475,7 +475,8 @@ static bool options_allow(const char *f, size_t len, time_t when,
 		}
 		n = (size_t)(end - f);
 		if (n == 14 && !strncasecmp(f, "cert-authority", n)) {
-			*why = "certificate authorities are not supported";
+			*why = "the allowed signer is a certificate authority: "
+			       "certificate authorities are not supported";
 			return false;
 		}
 		if (n > 12 && !strncasecmp(f, "namespaces=\"", 12) &&
@@ -556,8 +557,10 @@ static int find_signer(const char *allowed_signers, const unsigned char *key,
 		rc = 0;
 	}
 	if (rc < 0 && !e->code)
-		err_set(e, ERR_INVALID, "the signing key is %s",
-			why ? why : "not in the allowed signers file");
+		err_set(e, ERR_INVALID, "%s",
+			why ? why :
+			      "the signing key is not in the allowed signers "
+			      "file");
 out:
 	buf_release(&text);
 	buf_release(&blob);
