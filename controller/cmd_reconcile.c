@@ -937,6 +937,22 @@ static bool cycle(struct daemon *d, const char *why)
 		goto out;
 	}
 	source_last_good(git ? repo.ptr : NULL, cfg, last);
+	/* the records name it, and anyone who can push the notes ref can
+	 * write a record: with signatures on, it must be signed too */
+	if (git && last[0] && cfg->source->verify &&
+	    gitsrc_verify_content(repo.ptr, last,
+				  cfg->source->verify->allowed_signers_file,
+				  &who, &e) < 0) {
+		refused(d, "unsigned");
+		log_msg(LOG_ERROR, last, NULL,
+			"the last good revision in the records is not signed "
+			"by an allowed signer (%s): it is not trusted, and "
+			"never applied or restored",
+			e.msg);
+		err_clear(&e);
+		last[0] = '\0';
+	}
+	err_clear(&e);
 	if (git && source_resolve(repo.ptr, cfg, NULL, head, &e) < 0) {
 		refused(d, "missing");
 		log_msg(LOG_ERROR, NULL, NULL, "source: %s; %s%.7s", e.msg,
@@ -961,9 +977,11 @@ static bool cycle(struct daemon *d, const char *why)
 		head[0] = '\0';
 	}
 	if (git && head[0] && cfg->source->verify) {
-		if (gitsrc_verify(repo.ptr, head,
-				  cfg->source->verify->allowed_signers_file,
-				  &who, &e) < 0) {
+		buf_clear(&who);
+		if (gitsrc_verify_content(
+			    repo.ptr, head,
+			    cfg->source->verify->allowed_signers_file, &who,
+			    &e) < 0) {
 			refused(d, "unsigned");
 			log_msg(LOG_ERROR, head, NULL,
 				"not applied: %s; %s%.7s", e.msg,
@@ -1290,9 +1308,9 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 		goto out;
 	}
 	if (git && cfg->source->verify &&
-	    gitsrc_verify(repo.ptr, commit,
-			  cfg->source->verify->allowed_signers_file, &who,
-			  &e) < 0) {
+	    gitsrc_verify_content(repo.ptr, commit,
+				  cfg->source->verify->allowed_signers_file,
+				  &who, &e) < 0) {
 		if (mode == APPLY || mode == ROLLBACK) {
 			log_msg(LOG_ERROR, commit, NULL, "not applied: %s",
 				e.msg);

@@ -847,3 +847,55 @@ out:
 	git_repository_free(repo);
 	return rc;
 }
+
+int gitsrc_verify_content(const char *repo_path, const char *commit,
+			  const char *allowed_signers, struct buf *principal,
+			  struct err *e)
+{
+	git_repository *repo = NULL;
+	git_revwalk *walk = NULL;
+	git_commit *c = NULL, *a = NULL;
+	git_oid id, tree;
+	struct err own = ERR_INIT, e2 = ERR_INIT;
+	char hex[GIT_OID_HEXSZ + 1];
+	int n, rc;
+
+	if ((rc = gitsrc_verify(repo_path, commit, allowed_signers, principal,
+				&own)) == 0)
+		return 0;
+	pthread_once(&once, init);
+	if (git_repository_open_ext(&repo, repo_path,
+				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+	    git_oid_fromstr(&id, commit) < 0 ||
+	    git_commit_lookup(&c, repo, &id) < 0 ||
+	    git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, &id) < 0)
+		goto out;
+	git_oid_cpy(&tree, git_commit_tree_id(c));
+	git_revwalk_simplify_first_parent(walk);
+	git_revwalk_next(&id, walk); /* `commit` itself */
+	for (n = 0; n < 100 && git_revwalk_next(&id, walk) == 0; n++) {
+		if (git_commit_lookup(&a, repo, &id) < 0)
+			break;
+		if (git_oid_equal(git_commit_tree_id(a), &tree)) {
+			git_oid_tostr(hex, sizeof(hex), &id);
+			if (gitsrc_verify(repo_path, hex, allowed_signers,
+					  principal, &e2) == 0) {
+				buf_printf(principal, " (the content of %.7s)",
+					   hex);
+				rc = 0;
+			}
+			err_clear(&e2);
+			git_commit_free(a);
+			break;
+		}
+		git_commit_free(a);
+		a = NULL;
+	}
+out:
+	if (rc < 0)
+		*e = own;
+	git_revwalk_free(walk);
+	git_commit_free(c);
+	git_repository_free(repo);
+	return rc;
+}

@@ -87,6 +87,16 @@ int gitsrc_verify(const char *repo, const char *commit,
 		  const char *allowed_signers, struct buf *principal,
 		  struct err *e);
 
+/*
+ * As gitsrc_verify, and also 0 when `commit` has exactly the tree of one
+ * of its first-parent ancestors (at most 100 back) that verifies: the
+ * revert commit the controller pushes is unsigned, but its content is a
+ * signed commit's. Otherwise the error of `commit`'s own check.
+ */
+int gitsrc_verify_content(const char *repo, const char *commit,
+			  const char *allowed_signers, struct buf *principal,
+			  struct err *e);
+
 /* The author's name and the subject line of a commit. */
 int gitsrc_commit_info(const char *repo, const char *commit, struct buf *author,
 		       struct buf *subject, struct err *e);

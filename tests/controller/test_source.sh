@@ -109,6 +109,37 @@ equals "applied by hand" 0 "$?"
 commit 9 alice
 reconcile
 equals "then the daemon follows again" 9.0 "$(threshold)"
+signed9=$(git -C "$repo" rev-parse HEAD)
+
+# anyone who can push the notes ref can write a record: a forged
+# "succeeded" on an unsigned commit, newer than every other, is not
+# trusted, so the unsigned commit is never applied
+git -C "$repo" checkout -q -b side
+commit 99
+forged=$(git -C "$repo" rev-parse HEAD)
+git -C "$repo" checkout -q main
+git -C "$repo" notes --ref=sagesync add -f -m "sagesync: succeeded
+revision: $forged
+finished: 2999-01-01T00:00:00.000Z
+controller: source-test@elsewhere" "$forged"
+reconcile
+equals "a forged record does not deploy an unsigned commit" 9.0 "$(threshold)"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the forged record is reported" "the last good revision in the records is not signed"
+
+# an unsigned commit whose content is exactly a signed ancestor's (the
+# revert the controller pushes) is trusted; other unsigned ones are not
+commit 10
+ten=$(git -C "$repo" rev-parse HEAD)
+git -C "$repo" revert --no-edit HEAD >/dev/null
+"$bin" apply --once --config "$tmp/config.yaml" --revision "$ten" >"$tmp/out" 2>&1
+equals "an unsigned change is refused by hand too" 1 "$?"
+"$bin" apply --once --config "$tmp/config.yaml" --revision HEAD >"$tmp/out" 2>&1
+equals "an unsigned revert to signed content applies" 0 "$?"
+equals "and changes nothing" 9.0 "$(threshold)"
+reconcile
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the daemon trusts it for its content" "signed by alice@example.com (the content of ${signed9%"${signed9#???????}"})"
 
 # the branch deleted: refused, the live state kept, the daemon alive
 git -C "$repo" checkout -q -b other
