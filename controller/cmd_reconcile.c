@@ -855,22 +855,25 @@ out:
  * as it was (drift still healed), and the refusal is logged and counted.
  */
 /* reconcile.rollback: revert-commit, after a restore */
-static void revert(const char *repo, const struct config *cfg, const char *head,
+/* Returns whether the revert commit was pushed. */
+static bool revert(const char *repo, const struct config *cfg, const char *head,
 		   const char *good, const char *reason)
 {
 	struct err e = ERR_INIT;
 	char id[41];
 
-	if (source_revert(repo, cfg, head, good, reason, id, &e) < 0)
+	if (source_revert(repo, cfg, head, good, reason, id, &e) < 0) {
 		log_msg(LOG_ERROR, head, NULL,
 			"the revert commit is not pushed: %s; the live state "
 			"stays on the last good revision %.7s",
 			e.msg, good);
-	else
-		log_msg(LOG_INFO, id, NULL,
-			"pushed a revert commit: the branch again equals what "
-			"runs (%.7s)",
-			good);
+		return false;
+	}
+	log_msg(LOG_INFO, id, NULL,
+		"pushed a revert commit: the branch again equals what runs "
+		"(%.7s)",
+		good);
+	return true;
 }
 
 /* A deploy outcome: recorded in Git, and told to the notify targets. */
@@ -1054,9 +1057,17 @@ static bool cycle(struct daemon *d, const char *why)
 				if (cfg->reconcile &&
 				    cfg->reconcile->rollback ==
 					    CONFIG_ROLLBACK_REVERT_COMMIT &&
-				    lease_may_write(d->lease))
-					revert(repo.ptr, cfg, head, last,
-					       o.reason);
+				    lease_may_write(d->lease) &&
+				    revert(repo.ptr, cfg, head, last,
+					   o.reason)) {
+					/* the revert is the new head: applied
+					 * (nothing changes) and recorded good
+					 * by the next reconcile, at once */
+					pthread_mutex_lock(&d->lock);
+					d->now = true;
+					d->why = "revert";
+					pthread_mutex_unlock(&d->lock);
+				}
 			} else
 				log_msg(LOG_ERROR, last, NULL,
 					"restoring the last good revision "

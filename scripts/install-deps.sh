@@ -10,7 +10,7 @@ packages="build-essential cmake pkg-config git clang clang-format cppcheck
 libclang-rt-dev libgit2-dev libcurl4-openssl-dev libyaml-dev libjansson-dev
 libcmocka-dev libmicrohttpd-dev libssl-dev libexpat1-dev python3 openssl
 lighttpd lighttpd-mod-openssl openssh-server openssh-client prometheus
-valgrind"
+valgrind curl"
 
 apt_install() {
 	echo "sagesync: installing missing packages:$*"
