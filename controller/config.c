@@ -144,6 +144,13 @@ static void check_source(struct schema_ctx *c, void *obj,
 			     schema_key(c, map, s->commit ? "commit" : "tag"),
 			     "%s: set one of 'branch', 'tag' and 'commit'",
 			     path);
+	/* a token over plain HTTP is a token given away */
+	if (s->url && !strncmp(s->url, "http://", 7) && s->auth &&
+	    (s->auth->token_file || s->auth->token_env))
+		schema_error(c, schema_node(map, "url"),
+			     "%s.url: a token is sent only over https://, "
+			     "found \"%s\"",
+			     path, s->url);
 	if (s->interval) {
 		long n = strtol(s->interval, NULL, 10);
 		char unit = s->interval[strlen(s->interval) - 1];

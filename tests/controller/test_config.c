@@ -284,6 +284,16 @@ static void test_config__interval_units_and_bounds(void **state)
 	buf_release(&text);
 }
 
+static void test_config__token_over_http_is_refused(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\nsource:\n  url: http://git.example.com/r\n"
+		   "  auth: {tokenFile: /run/t}\n",
+		   3, 8, "source.url: a token is sent only over https://");
+	config_free(load_ok(*state, "name: prod\nsource:\n"
+				    "  url: http://git.example.com/r\n"));
+}
+
 static void test_config__null_section_is_absent(void **state)
 {
 	struct config *cfg =
@@ -769,6 +779,7 @@ int main(void)
 		T(test_config__minimal_config_loads),
 		T(test_config__interval_defaults_to_60_seconds),
 		T(test_config__interval_units_and_bounds),
+		T(test_config__token_over_http_is_refused),
 		T(test_config__null_section_is_absent),
 		T(test_config__comments_and_document_markers_are_fine),
 		T(test_config__unknown_top_level_field_suggests),
