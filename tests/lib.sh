@@ -145,6 +145,28 @@ else:
 PY
 }
 
+# cycles: how many reconciles the daemon at $base has ended, whatever
+# their result (-1 when its metrics cannot be read)
+cycles() {
+	python3 - "$base/metrics" <<'PY'
+import sys, urllib.request
+try:
+    text = urllib.request.urlopen(sys.argv[1], timeout=5).read().decode()
+except Exception:
+    print(-1); sys.exit()
+print(int(sum(float(l.split()[-1]) for l in text.splitlines()
+              if l.startswith("sagesync_reconcile_total{"))))
+PY
+}
+at_least() { [ "$(cycles)" -ge "$1" ]; }
+# reconcile: one more reconcile of the daemon $daemon, now (SIGHUP), and
+# wait for its end
+reconcile() {
+	_seen=$(cycles)
+	kill -HUP "$daemon"
+	wait_for 120 at_least $((_seen + 1)) || bad "no reconcile after SIGHUP"
+}
+
 # endpoint QUERY: a field of the quickstart's endpoint, as the AWS CLI
 # reads it (EndpointStatus, EndpointConfigName)
 endpoint() {

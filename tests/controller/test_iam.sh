@@ -117,19 +117,6 @@ AWS_ACCESS_KEY_ID=$id AWS_SECRET_ACCESS_KEY=$secret \
 	"$bin" run --config "$tmp/config.yaml" --log-format text 2>"$tmp/daemon.log" &
 daemon=$!
 base=http://127.0.0.1:$port
-cycles() {
-	total=0
-	for r in success failed rolled-back refused invalid; do
-		total=$((total + $(metric "sagesync_reconcile_total{result=\"$r\"}")))
-	done
-	echo $total
-}
-at_least() { [ "$(cycles)" -ge "$1" ]; }
-reconcile() {
-	seen=$(cycles)
-	kill -HUP "$daemon"
-	wait_for 120 at_least $((seen + 1)) || bad "no reconcile after SIGHUP"
-}
 wait_for 60 at_least 1 || { bad "the daemon did not reconcile"; cat "$tmp/daemon.log"; }
 equals "A deploys" InService "$(endpoint EndpointStatus)"
 equals "the shadow deploys" InService "$(aws sagemaker describe-endpoint \

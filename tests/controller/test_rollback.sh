@@ -38,19 +38,6 @@ mkdir "$tmp/state"
 daemon=$!
 base=http://127.0.0.1:$port
 
-cycles() {
-	total=0
-	for r in success failed rolled-back refused invalid; do
-		total=$((total + $(metric "sagesync_reconcile_total{result=\"$r\"}")))
-	done
-	echo $total
-}
-at_least() { [ "$(cycles)" -ge "$1" ]; }
-reconcile() {
-	seen=$(cycles)
-	kill -HUP "$daemon"
-	wait_for 120 at_least $((seen + 1)) || bad "no reconcile after SIGHUP"
-}
 good_is() { [ "$(metric "sagesync_last_good_revision_info{revision=\"$1\"}")" = 1 ]; }
 
 wait_for 60 at_least 1 || { bad "the daemon did not reconcile"; cat "$tmp/daemon.log"; }

@@ -59,18 +59,6 @@ mkdir "$tmp/state"
 daemon=$!
 base=http://127.0.0.1:$port
 
-cycles() {
-	echo $(($(metric 'sagesync_reconcile_total{result="success"}') + \
-		$(metric 'sagesync_reconcile_total{result="refused"}') + \
-		$(metric 'sagesync_reconcile_total{result="failed"}')))
-}
-at_least() { [ "$(cycles)" -ge "$1" ]; }
-# reconcile: one more cycle, now (SIGHUP), and wait for its end
-reconcile() {
-	c=$(cycles)
-	kill -HUP "$daemon"
-	wait_for 60 at_least $((c + 1)) || bad "no reconcile after SIGHUP"
-}
 
 wait_for 60 at_least 1 || { bad "the daemon did not reconcile"; cat "$tmp/daemon.log"; }
 equals "a commit signed by an allowed key deploys" 5.0 "$(threshold)"
