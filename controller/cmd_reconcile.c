@@ -580,6 +580,7 @@ struct daemon {
 	bool now; /* a webhook push or SIGHUP: reconcile without waiting */
 	bool reload; /* SIGHUP: read the config again first */
 	bool ready; /* the source is fetched and a reconcile has finished */
+	bool signalled; /* the signal thread has ended: it took SIGTERM */
 	const char *why; /* what started the next reconcile */
 	sigset_t signals;
 	const char *config_path;
@@ -619,8 +620,12 @@ static void *signal_thread(void *payload)
 		if (sigwait(&d->signals, &sig) != 0)
 			continue;
 		wake(d, sig);
-		if (sig != SIGHUP)
+		if (sig != SIGHUP) {
+			pthread_mutex_lock(&d->lock);
+			d->signalled = true;
+			pthread_mutex_unlock(&d->lock);
 			return NULL;
+		}
 	}
 }
 
@@ -1164,10 +1169,11 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 			wake(&d, SIGTERM);
 		}
 	}
-	log_msg(LOG_INFO, NULL, NULL, "following %s%s%s every %lds",
-		cfg->source->url, cfg->source->branch ? " branch " : "",
-		cfg->source->branch ? cfg->source->branch : "",
-		cfg->source->interval_seconds);
+	if (rc == CMD_OK)
+		log_msg(LOG_INFO, NULL, NULL, "following %s%s%s every %lds",
+			cfg->source->url, cfg->source->branch ? " branch " : "",
+			cfg->source->branch ? cfg->source->branch : "",
+			cfg->source->interval_seconds);
 	for (;;) {
 		struct timespec until;
 		long interval, wait_ms;
@@ -1214,6 +1220,12 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 	lease_stop(d.lease);
 	aws_client_free(d.lease_aws);
 	httpd_stop(d.h);
+	/* stopping on our own (a failed start): the signal thread still
+	 * waits for a signal, so it gets one */
+	pthread_mutex_lock(&d.lock);
+	if (!d.signalled)
+		pthread_kill(sig, SIGTERM);
+	pthread_mutex_unlock(&d.lock);
 	pthread_join(sig, NULL);
 	if (d.aws) {
 		struct aws_stats st;

@@ -105,5 +105,13 @@ expect_exit 1 "tree of invalid files" -- "$bin" validate "$tmp/tree"
 n=$(grep -c ': error: ' "$tmp/err")
 if [ "$n" -ge 3 ]; then ok; else bad "tree: $n errors reported, expected >= 3"; fi
 
+# a daemon that cannot start its server says why and exits 1, at once
+mkdir "$tmp/src"
+printf 'name: t\nstateDir: %s\nsource: {url: %s}\nserver: {listen: "localhost:1"}\naws: {region: us-east-1}\n' \
+	"$tmp" "$tmp/src" >"$tmp/bad-listen.yaml"
+expect_exit 1 "run with a listen address it cannot use" -- \
+	timeout 20 "$bin" run --config "$tmp/bad-listen.yaml" --log-format text
+expect_text "$tmp/err" "server.listen 'localhost:1': expected IPV4:PORT" "the failed start says why"
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
