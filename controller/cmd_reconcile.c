@@ -379,6 +379,7 @@ struct once_options {
 
 struct outcome {
 	size_t n_changes, drifts;
+	size_t n_applied; /* the changes an apply makes (engine_applies) */
 	bool invalid; /* the revision has errors */
 	bool applied; /* the plan was applied and every endpoint is healthy */
 	bool unhealthy; /* the deploy failed its health gates: why */
@@ -514,6 +515,7 @@ static int once(enum mode mode, const struct config *cfg,
 		for (i = 0; i < p->n; i++) {
 			struct buf line = BUF_INIT;
 
+			out->n_applied += engine_applies(en, &p->items[i]);
 			change_line(&line, &p->items[i]);
 			p->items[i].inherited =
 				opt->base_changes &&
@@ -1028,8 +1030,9 @@ static bool cycle(struct daemon *d, const char *why)
 		result = target == last ? "refused" : "success";
 		if (target == head)
 			source_applied_set(cfg, target);
-		/* a new good revision, or drift put back: a record */
-		if (target && (strcmp(target, last) || o.n_changes)) {
+		/* a new good revision, or drift put back: a record (drift
+		 * only reported, without selfHeal, changed nothing) */
+		if (target && (strcmp(target, last) || o.n_applied)) {
 			snprintf(rec.result, sizeof(rec.result), "%s",
 				 strcmp(target, last) ? "succeeded" :
 							"drift-healed");

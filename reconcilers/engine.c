@@ -821,7 +821,7 @@ void engine_print_owned(const struct engine *en, FILE *fp)
 
 /* ---- applying ------------------------------------------------------------ */
 
-static bool applies(const struct engine *en, const struct change *c)
+bool engine_applies(const struct engine *en, const struct change *c)
 {
 	return c->action != CHANGE_CONFLICT && (!c->drift || en->opt.self_heal);
 }
@@ -837,7 +837,7 @@ static bool unapplied_endpoint(const struct engine *en, const char *name)
 	for (i = 0; i < en->plan.n; i++) {
 		const struct change *c = &en->plan.items[i];
 
-		if (c->kind == DESIRED_ENDPOINT && !applies(en, c) &&
+		if (c->kind == DESIRED_ENDPOINT && !engine_applies(en, c) &&
 		    (!name || !strcmp(c->name, name)))
 			return true;
 	}
@@ -865,7 +865,7 @@ static struct change *batch_take(struct batch *b)
 	while (b->rc == 0 && b->next < b->en->plan.n) {
 		struct change *x = &b->en->plan.items[b->next++];
 
-		if (x->kind == b->kind && applies(b->en, x) &&
+		if (x->kind == b->kind && engine_applies(b->en, x) &&
 		    !(b->hold_superseded && x->action == CHANGE_DELETE &&
 		      !x->prune) &&
 		    (x->action == CHANGE_DELETE) == b->deletes) {

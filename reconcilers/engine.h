@@ -102,6 +102,9 @@ void engine_print_owned(const struct engine *en, FILE *fp);
  * superseded. Fails on a refused plan, a failed deploy or a timeout.
  */
 int engine_apply(struct engine *en, struct err *e);
+/* Whether engine_apply makes change `c` (not a conflict; drift only with
+ * self_heal). */
+bool engine_applies(const struct engine *en, const struct change *c);
 void engine_free(struct engine *en);
 
 /* The plan for people ("+ Model churn-v7-3f9a2c1 ...") and for machines. */

@@ -208,6 +208,28 @@ revert=$(git -C "$tmp/remote.git" rev-parse main)
 reconcile
 good_is "$revert" && ok || bad "the revert commit is not the last good revision"
 equals "and AWS stays on A's config" "$config_a" "$(endpoint EndpointConfigName)"
+
+# without selfHeal, drift is reported at every reconcile, but nothing is
+# changed, so nothing is recorded or notified again and again
+kill -TERM "$daemon"
+wait "$daemon"
+sed -i 's/reconcile: {rollback: revert-commit}/reconcile: {rollback: revert-commit, selfHeal: false}/' \
+	"$tmp/config.yaml"
+"$bin" run --config "$tmp/config.yaml" --log-format text 2>"$tmp/daemon4.log" &
+daemon=$!
+wait_for 60 at_least 1 || bad "the daemon without selfHeal did not reconcile"
+aws cloudwatch put-metric-alarm --alarm-name churn-prod-5xx --namespace AWS/SageMaker \
+	--metric-name Invocation5XXErrors --statistic Sum --period 60 \
+	--evaluation-periods 3 --threshold 99 \
+	--comparison-operator GreaterThanOrEqualToThreshold --treat-missing-data notBreaching \
+	--dimensions Name=EndpointName,Value=churn-prod Name=VariantName,Value=current
+reconcile
+reconcile
+equals "the drift is left alone" 99.0 "$(threshold)"
+cp "$tmp/daemon4.log" "$tmp/out"
+contains "and reported" "Threshold: 99.0 -> 5.0 [Alarm/churn-prod-5xx]"
+equals "but not recorded" 0 "$(git -C "$tmp/remote.git" notes --ref=sagesync show "$revert" |
+	grep -c 'sagesync: drift-healed')"
 kill -TERM "$daemon"
 wait "$daemon"
 daemon=""
