@@ -950,7 +950,7 @@ static bool cycle(struct daemon *d, const char *why)
 	/* the records name it, and anyone who can push the notes ref can
 	 * write a record: with signatures on, it must be signed too */
 	if (git && last[0] && cfg->source->verify &&
-	    gitsrc_verify_content(repo.ptr, last,
+	    gitsrc_verify_content(repo.ptr, cfg->source->path, last,
 				  cfg->source->verify->allowed_signers_file,
 				  &who, &e) < 0) {
 		refused(d, "unsigned");
@@ -989,7 +989,7 @@ static bool cycle(struct daemon *d, const char *why)
 	if (git && head[0] && cfg->source->verify) {
 		buf_clear(&who);
 		if (gitsrc_verify_content(
-			    repo.ptr, head,
+			    repo.ptr, cfg->source->path, head,
 			    cfg->source->verify->allowed_signers_file, &who,
 			    &e) < 0) {
 			refused(d, "unsigned");
@@ -1334,7 +1334,7 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 		goto out;
 	}
 	if (git && cfg->source->verify &&
-	    gitsrc_verify_content(repo.ptr, commit,
+	    gitsrc_verify_content(repo.ptr, cfg->source->path, commit,
 				  cfg->source->verify->allowed_signers_file,
 				  &who, &e) < 0) {
 		if (mode == APPLY || mode == ROLLBACK) {

@@ -786,8 +786,99 @@ int gitsrc_commit_info(const char *repo_path, const char *commit,
 	return rc;
 }
 
+/*
+ * The id of what `c` holds under `path` (NULL or "": its whole tree); a
+ * zero id when the path is absent.
+ */
+static int content_id(git_oid *out, git_commit *c, const char *path)
+{
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	if (!path || !*path) {
+		git_oid_cpy(out, git_commit_tree_id(c));
+		return 0;
+	}
+	if (git_commit_tree(&tree, c) < 0)
+		return -1;
+	rc = git_tree_entry_bypath(&entry, tree, path);
+	if (rc == 0)
+		git_oid_cpy(out, git_tree_entry_id(entry));
+	else if (rc == GIT_ENOTFOUND)
+		rc = 0;
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	return rc;
+}
+
+struct splice {
+	git_index *index;
+	const char *path;
+	int rc;
+};
+
+static int splice_entry(const char *root, const git_tree_entry *entry,
+			void *payload)
+{
+	struct splice *sp = payload;
+	git_index_entry ie;
+	struct buf name = BUF_INIT;
+
+	if (git_tree_entry_type(entry) != GIT_OBJECT_BLOB)
+		return 0;
+	buf_printf(&name, "%s/%s%s", sp->path, root,
+		   git_tree_entry_name(entry));
+	memset(&ie, 0, sizeof(ie));
+	ie.path = name.ptr;
+	ie.mode = git_tree_entry_filemode(entry);
+	git_oid_cpy(&ie.id, git_tree_entry_id(entry));
+	if (git_index_add(sp->index, &ie) < 0)
+		sp->rc = -1;
+	buf_release(&name);
+	return sp->rc;
+}
+
+/*
+ * `head`'s tree with the directory `path` replaced by `good`'s (absent
+ * from `good`: removed), written to the repository as `out`.
+ */
+static int splice_tree(git_oid *out, git_repository *repo, git_commit *head,
+		       git_commit *good, const char *path)
+{
+	git_index *index = NULL;
+	git_tree *ht = NULL, *gt = NULL, *sub = NULL;
+	git_tree_entry *entry = NULL;
+	struct splice sp = { NULL, path, 0 };
+	int rc = -1;
+
+	if (git_index_new(&index) < 0 || git_commit_tree(&ht, head) < 0 ||
+	    git_commit_tree(&gt, good) < 0 ||
+	    git_index_read_tree(index, ht) < 0 ||
+	    git_index_remove_directory(index, path, 0) < 0)
+		goto out;
+	sp.index = index;
+	if (git_tree_entry_bypath(&entry, gt, path) == 0 &&
+	    git_tree_entry_type(entry) == GIT_OBJECT_TREE) {
+		if (git_tree_lookup(&sub, repo, git_tree_entry_id(entry)) < 0 ||
+		    git_tree_walk(sub, GIT_TREEWALK_PRE, splice_entry, &sp) <
+			    0 ||
+		    sp.rc < 0)
+			goto out;
+	}
+	rc = git_index_write_tree_to(out, index, repo);
+out:
+	git_tree_entry_free(entry);
+	git_tree_free(sub);
+	git_tree_free(gt);
+	git_tree_free(ht);
+	git_index_free(index);
+	return rc;
+}
+
 int gitsrc_revert_commit(const char *repo_path, const char *branch,
-			 const char *head, const char *good,
+			 const char *path, const char *head, const char *good,
 			 const char *message, char out[41], struct err *e)
 {
 	git_repository *repo = NULL;
@@ -796,7 +887,7 @@ int gitsrc_revert_commit(const char *repo_path, const char *branch,
 	git_signature *sig = NULL;
 	git_reference *ref = NULL, *moved = NULL;
 	struct buf name = BUF_INIT;
-	git_oid hid, gid, id;
+	git_oid hid, gid, id, tid;
 	int rc;
 
 	if ((rc = open_repo(&repo, repo_path, e)) < 0)
@@ -806,7 +897,9 @@ int gitsrc_revert_commit(const char *repo_path, const char *branch,
 	    git_oid_fromstr(&gid, good) < 0 ||
 	    git_commit_lookup(&h, repo, &hid) < 0 ||
 	    git_commit_lookup(&g, repo, &gid) < 0 ||
-	    git_commit_tree(&tree, g) < 0 ||
+	    (path && *path ? splice_tree(&tid, repo, h, g, path) :
+			     git_oid_cpy(&tid, git_commit_tree_id(g))) < 0 ||
+	    git_tree_lookup(&tree, repo, &tid) < 0 ||
 	    git_signature_now(&sig, "sagesync", "sagesync@localhost") < 0) {
 		rc = git_fail(e, "the revert commit");
 		goto out;
@@ -848,14 +941,14 @@ out:
 	return rc;
 }
 
-int gitsrc_verify_content(const char *repo_path, const char *commit,
-			  const char *allowed_signers, struct buf *principal,
-			  struct err *e)
+int gitsrc_verify_content(const char *repo_path, const char *path,
+			  const char *commit, const char *allowed_signers,
+			  struct buf *principal, struct err *e)
 {
 	git_repository *repo = NULL;
 	git_revwalk *walk = NULL;
 	git_commit *c = NULL, *a = NULL;
-	git_oid id, tree;
+	git_oid id, tree, other;
 	struct err own = ERR_INIT, e2 = ERR_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	int n, rc;
@@ -870,13 +963,15 @@ int gitsrc_verify_content(const char *repo_path, const char *commit,
 	    git_commit_lookup(&c, repo, &id) < 0 ||
 	    git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, &id) < 0)
 		goto out;
-	git_oid_cpy(&tree, git_commit_tree_id(c));
+	if (content_id(&tree, c, path) < 0 || git_oid_is_zero(&tree))
+		goto out;
 	git_revwalk_simplify_first_parent(walk);
 	git_revwalk_next(&id, walk); /* `commit` itself */
 	for (n = 0; n < 100 && git_revwalk_next(&id, walk) == 0; n++) {
 		if (git_commit_lookup(&a, repo, &id) < 0)
 			break;
-		if (git_oid_equal(git_commit_tree_id(a), &tree)) {
+		if (content_id(&other, a, path) == 0 &&
+		    git_oid_equal(&other, &tree)) {
 			git_oid_tostr(hex, sizeof(hex), &id);
 			if (gitsrc_verify(repo_path, hex, allowed_signers,
 					  principal, &e2) == 0) {

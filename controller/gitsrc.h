@@ -88,14 +88,15 @@ int gitsrc_verify(const char *repo, const char *commit,
 		  struct err *e);
 
 /*
- * As gitsrc_verify, and also 0 when `commit` has exactly the tree of one
- * of its first-parent ancestors (at most 100 back) that verifies: the
- * revert commit the controller pushes is unsigned, but its content is a
- * signed commit's. Otherwise the error of `commit`'s own check.
+ * As gitsrc_verify, and also 0 when `commit` has exactly the content of
+ * one of its first-parent ancestors (at most 100 back) that verifies,
+ * under `path` (NULL: the whole tree; what the controller applies): the
+ * revert commit the controller pushes is unsigned, but what it deploys
+ * is a signed commit's. Otherwise the error of `commit`'s own check.
  */
-int gitsrc_verify_content(const char *repo, const char *commit,
-			  const char *allowed_signers, struct buf *principal,
-			  struct err *e);
+int gitsrc_verify_content(const char *repo, const char *path,
+			  const char *commit, const char *allowed_signers,
+			  struct buf *principal, struct err *e);
 
 /* The author's name and the subject line of a commit. */
 int gitsrc_commit_info(const char *repo, const char *commit, struct buf *author,
@@ -135,13 +136,16 @@ int gitsrc_push(const struct gitsrc_remote *r, const char *repo,
 
 /*
  * A commit on `branch` of the repository (a mirror) that puts back the
- * tree of `good`: its parent `head` (the branch's commit, or ERR_LIMIT
- * when the branch moved on), its message `message`; the branch is moved
- * to it (push it with gitsrc_push). Its id goes into `out`.
+ * directory `path` (NULL: the whole tree) as it is in `good`, and leaves
+ * the rest of `head`'s tree alone (another environment's directory is
+ * not this controller's to revert): its parent `head` (the branch's
+ * commit, or ERR_LIMIT when the branch moved on), its message `message`;
+ * the branch is moved to it (push it with gitsrc_push). Its id goes into
+ * `out`.
  */
-int gitsrc_revert_commit(const char *repo, const char *branch, const char *head,
-			 const char *good, const char *message, char out[41],
-			 struct err *e);
+int gitsrc_revert_commit(const char *repo, const char *branch, const char *path,
+			 const char *head, const char *good,
+			 const char *message, char out[41], struct err *e);
 
 /* libgit2's process-wide state: call once at exit. */
 void gitsrc_global_cleanup(void);

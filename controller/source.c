@@ -383,8 +383,8 @@ int source_revert(const char *repo, const struct config *cfg, const char *head,
 		   "and commit it again.\n",
 		   reason ? reason : "(none)", good);
 	buf_printf(&ref, "refs/heads/%s", branch);
-	if ((rc = gitsrc_revert_commit(repo, branch, head, good, msg.ptr, out,
-				       e)) == 0 &&
+	if ((rc = gitsrc_revert_commit(repo, branch, cfg->source->path, head,
+				       good, msg.ptr, out, e)) == 0 &&
 	    (rc = remote_of(cfg, &r, &token, e)) == 0)
 		rc = gitsrc_push(&r, repo, ref.ptr, e);
 	free(token);

@@ -233,4 +233,35 @@ equals "but not recorded" 0 "$(git -C "$tmp/remote.git" notes --ref=sagesync sho
 kill -TERM "$daemon"
 wait "$daemon"
 daemon=""
+
+# with source.path, a revert puts back that directory only: a commit that
+# breaks prod/ and also changes staging/ is reverted in prod/ alone
+git init -q --bare -b main "$tmp/envs.git"
+git clone -q "$tmp/envs.git" "$tmp/envs" 2>/dev/null
+mkdir "$tmp/envs/prod" "$tmp/envs/staging"
+cp "$src"/examples/quickstart/*.yaml "$tmp/envs/prod/"
+echo "staging v1" >"$tmp/envs/staging/README"
+git -C "$tmp/envs" add -A && git -C "$tmp/envs" commit -q -m "F: prod and staging" &&
+	git -C "$tmp/envs" push -q origin main
+f=$(git -C "$tmp/envs" rev-parse HEAD)
+sed -e "s|remote.git|envs.git|" -e "s|$tmp/state|$tmp/state-envs|" \
+	-e 's|branch: main,|branch: main, path: prod,|' "$tmp/config.yaml" >"$tmp/envs.yaml"
+mkdir "$tmp/state-envs"
+sed -i 's|churn/challenger/model.tar.gz|churn/challenger/missing.tar.gz|' "$tmp/envs/prod/models.yaml"
+echo "staging v2" >"$tmp/envs/staging/README"
+git -C "$tmp/envs" commit -q -am "G: prod broken, staging moved on" &&
+	git -C "$tmp/envs" push -q origin main
+g=$(git -C "$tmp/envs" rev-parse HEAD)
+"$bin" apply --once --config "$tmp/envs.yaml" --revision "$f" >"$tmp/out" 2>&1 ||
+	bad "F did not apply"
+"$bin" run --config "$tmp/envs.yaml" --log-format text 2>"$tmp/daemon5.log" &
+daemon=$!
+reverted() { [ "$(git -C "$tmp/envs.git" rev-parse main)" != "$g" ]; }
+wait_for 60 reverted || { bad "G was not reverted"; cat "$tmp/daemon5.log"; }
+equals "prod/ is back as F had it" "$(git -C "$tmp/envs.git" rev-parse "$f:prod")" \
+	"$(git -C "$tmp/envs.git" rev-parse main:prod)"
+equals "staging/ keeps G's change" "staging v2" "$(git -C "$tmp/envs.git" show main:staging/README)"
+kill -TERM "$daemon"
+wait "$daemon"
+daemon=""
 finish
