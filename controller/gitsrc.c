@@ -813,6 +813,30 @@ static int content_id(git_oid *out, git_commit *c, const char *path)
 	return rc;
 }
 
+int gitsrc_same_content(const char *repo_path, const char *path, const char *a,
+			const char *b, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_commit *ca = NULL, *cb = NULL;
+	git_oid ia, ib;
+	int rc;
+
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	if (git_oid_fromstr(&ia, a) < 0 || git_oid_fromstr(&ib, b) < 0)
+		rc = err_set(e, ERR_INVALID, "not a commit id: %s / %s", a, b);
+	else if (git_commit_lookup(&ca, repo, &ia) < 0 ||
+		 git_commit_lookup(&cb, repo, &ib) < 0 ||
+		 content_id(&ia, ca, path) < 0 || content_id(&ib, cb, path) < 0)
+		rc = git_fail(e, "content");
+	else
+		rc = git_oid_equal(&ia, &ib);
+	git_commit_free(ca);
+	git_commit_free(cb);
+	git_repository_free(repo);
+	return rc;
+}
+
 struct splice {
 	git_index *index;
 	const char *path;

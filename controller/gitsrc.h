@@ -88,6 +88,13 @@ int gitsrc_verify(const char *repo, const char *commit,
 		  struct err *e);
 
 /*
+ * 1 when commits `a` and `b` hold the same content under `path` (NULL:
+ * the whole tree), 0 when not, <0 on error.
+ */
+int gitsrc_same_content(const char *repo, const char *path, const char *a,
+			const char *b, struct err *e);
+
+/*
  * As gitsrc_verify, and also 0 when `commit` has exactly the content of
  * one of its first-parent ancestors (at most 100 back) that verifies,
  * under `path` (NULL: the whole tree; what the controller applies): the

@@ -186,10 +186,12 @@ void source_applied_set(const struct config *cfg, const char *commit)
 
 /* ---- the deployment records (records.h) ---------------------------------- */
 
-struct last_good {
+/* this controller's newest good and newest failed records */
+struct newest {
 	const char *name; /* the controller's */
-	char revision[41];
-	char finished[32];
+	char good[41], good_finished[32];
+	char failed[41], failed_finished[32];
+	struct buf failed_reason;
 };
 
 /*
@@ -208,23 +210,33 @@ static bool ours(const struct record *r, const char *name)
 		(r->controller[n] == '@' || !r->controller[n]));
 }
 
-static int scan_good(const char *commit, const char *text, void *payload)
+static int scan_newest(const char *commit, const char *text, void *payload)
 {
-	struct last_good *g = payload;
+	struct newest *w = payload;
 	struct record *r;
 	size_t n, i;
 
 	(void)commit;
 	records_parse(text, &r, &n);
-	for (i = 0; i < n; i++)
-		if (record_good(&r[i]) && r[i].revision[0] &&
-		    ours(&r[i], g->name) &&
-		    strcmp(r[i].finished, g->finished) >= 0) {
-			snprintf(g->revision, sizeof(g->revision), "%s",
+	for (i = 0; i < n; i++) {
+		if (!r[i].revision[0] || !ours(&r[i], w->name))
+			continue;
+		if (record_good(&r[i]) &&
+		    strcmp(r[i].finished, w->good_finished) >= 0) {
+			snprintf(w->good, sizeof(w->good), "%s", r[i].revision);
+			snprintf(w->good_finished, sizeof(w->good_finished),
+				 "%s", r[i].finished);
+		} else if (record_failed(&r[i]) &&
+			   strcmp(r[i].finished, w->failed_finished) >= 0) {
+			snprintf(w->failed, sizeof(w->failed), "%s",
 				 r[i].revision);
-			snprintf(g->finished, sizeof(g->finished), "%s",
-				 r[i].finished);
+			snprintf(w->failed_finished, sizeof(w->failed_finished),
+				 "%s", r[i].finished);
+			buf_clear(&w->failed_reason);
+			buf_puts(&w->failed_reason,
+				 r[i].reason ? r[i].reason : "");
 		}
+	}
 	records_free(r, n);
 	return 0;
 }
@@ -235,16 +247,17 @@ static int scan_good(const char *commit, const char *text, void *payload)
  */
 void source_last_good(const char *repo, const struct config *cfg, char out[41])
 {
-	struct last_good g = { cfg->name, "", "" };
+	struct newest w = { .name = cfg->name };
 	struct err e = ERR_INIT;
 
 	if (repo &&
-	    gitsrc_notes_each(repo, source_notes_ref(cfg), scan_good, &g, &e) ==
-		    0 &&
-	    g.revision[0])
-		snprintf(out, 41, "%s", g.revision);
+	    gitsrc_notes_each(repo, source_notes_ref(cfg), scan_newest, &w,
+			      &e) == 0 &&
+	    w.good[0])
+		snprintf(out, 41, "%s", w.good);
 	else
 		source_applied_get(cfg, out);
+	buf_release(&w.failed_reason);
 }
 
 /* Whether the last record of `commit` is a failed deploy, and why. */
@@ -254,7 +267,7 @@ bool source_failed_before(const char *repo, const struct config *cfg,
 	struct buf text = BUF_INIT;
 	struct err e = ERR_INIT;
 	struct record *r = NULL;
-	size_t n = 0, i;
+	size_t n = 0, i = 0;
 	bool failed = false;
 
 	if (gitsrc_note_read(repo, source_notes_ref(cfg), commit, &text, &e) ==
@@ -272,6 +285,25 @@ bool source_failed_before(const char *repo, const struct config *cfg,
 	}
 	records_free(r, n);
 	buf_release(&text);
+	if (!failed && !i) {
+		/* a newer commit with the failed one's content (under
+		 * source.path) would fail the same way: a commit for another
+		 * directory does not deploy it again */
+		struct newest w = { .name = cfg->name };
+
+		if (gitsrc_notes_each(repo, source_notes_ref(cfg), scan_newest,
+				      &w, &e) == 0 &&
+		    w.failed[0] &&
+		    strcmp(w.failed_finished, w.good_finished) > 0 &&
+		    gitsrc_same_content(repo, cfg->source->path, commit,
+					w.failed, &e) == 1) {
+			failed = true;
+			buf_clear(reason);
+			buf_printf(reason, "its content is that of %.7s: %s",
+				   w.failed, buf_cstr(&w.failed_reason));
+		}
+		buf_release(&w.failed_reason);
+	}
 	return failed;
 }
 

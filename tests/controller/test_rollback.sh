@@ -263,5 +263,27 @@ equals "prod/ is back as F had it" "$(git -C "$tmp/envs.git" rev-parse "$f:prod"
 equals "staging/ keeps G's change" "staging v2" "$(git -C "$tmp/envs.git" show main:staging/README)"
 kill -TERM "$daemon"
 wait "$daemon"
+
+# rollback: last-good keeps a failed change in the branch: a newer commit
+# that changes only staging/ has prod/ as the failed one had it, and is
+# not deployed again
+sed -i 's/rollback: revert-commit/rollback: last-good/' "$tmp/envs.yaml"
+git -C "$tmp/envs" pull -q --ff-only origin main
+sed -i 's|churn/challenger/model.tar.gz|churn/challenger/missing.tar.gz|' "$tmp/envs/prod/models.yaml"
+git -C "$tmp/envs" commit -q -am "H: prod broken again" && git -C "$tmp/envs" push -q origin main
+h=$(git -C "$tmp/envs" rev-parse HEAD)
+"$bin" run --config "$tmp/envs.yaml" --log-format text 2>"$tmp/daemon6.log" &
+daemon=$!
+rolled() { [ "$(metric 'sagesync_reconcile_total{result="rolled-back"}')" -ge 1 ]; }
+wait_for 60 rolled || { bad "H was not rolled back"; cat "$tmp/daemon6.log"; }
+echo "staging v3" >"$tmp/envs/staging/README"
+git -C "$tmp/envs" commit -q -am "I: staging only" && git -C "$tmp/envs" push -q origin main
+sim POST /_sim/reset >/dev/null
+reconcile
+equals "I is not deployed: prod/ is H's" 0 "$(calls 'UpdateEndpoint$')"
+cp "$tmp/daemon6.log" "$tmp/out"
+contains "and the log says why" "its content is that of ${h%"${h#???????}"}"
+kill -TERM "$daemon"
+wait "$daemon"
 daemon=""
 finish
