@@ -8,6 +8,8 @@ to behave as SageMaker documents it, and wraps moto's WSGI application with
 fault injection and call counters (tests/aws/README.md has the details):
 
 - UpdateEndpoint, with SageMaker's validation and errors;
+- monitoring schedules (Create/Describe/Update/Delete/ListMonitoringSchedules),
+  with their tags;
 - timed states: Creating, Updating, RollingBack and Deleting last
   SIM_STATE_SECONDS (default 2, 0 = immediate) of a simulated clock that
   tests may move forward (POST /_sim/advance);
@@ -33,12 +35,13 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from moto.core.responses import ActionResult
+from moto.core.responses import ActionResult, EmptyResult
 from moto.core.utils import utcnow
 from moto.sagemaker import models as sm_models
 from moto.sagemaker import responses as sm_responses
-from moto.sagemaker.exceptions import ValidationError
+from moto.sagemaker.exceptions import ResourceInUseException, ResourceNotFound, ValidationError
 from moto.sagemaker.utils import arn_formatter
+from moto.utilities.paginator import paginate
 
 STATE_SECONDS = float(os.environ.get("SIM_STATE_SECONDS", "2"))
 _fail_image = os.environ.get("SIM_FAIL_IMAGE_REGEX", "")
@@ -406,6 +409,335 @@ def _response_update_endpoint(self: Any) -> ActionResult:
 
 
 sm_responses.SageMakerResponse.update_endpoint = _response_update_endpoint
+
+# ---- monitoring schedules ------------------------------------------------
+
+# moto has Model Monitor's job definitions but not the schedules that run
+# them. These follow the API model: names as its pattern, the cron forms
+# SageMaker documents, ResourceInUse and ResourceNotFound, paged lists.
+
+NAME_PATTERN = r"[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}"
+MONITORING_TYPES = ("DataQuality", "ModelQuality", "ModelBias", "ModelExplainability")
+SCHEDULE_STATUSES = ("Pending", "Failed", "Scheduled", "Stopped")
+# hourly "cron(0 * ? * * *)", daily at H "cron(0 H ? * * *)", every N
+# hours from H "cron(0 H/N ? * * *)": the only forms SageMaker accepts
+CRON = re.compile(r"cron\(0 (?:\*|(\d{1,2})(?:/(\d{1,2}))?) \? \* \* \*\)")
+# MonitoringType -> (backend attribute, job input attribute) of moto's
+# job definitions, to find the endpoint a named definition watches
+JOB_DEFINITIONS = {
+    "DataQuality": ("data_quality_job_definitions", "data_quality_job_input"),
+    "ModelQuality": ("model_quality_job_definitions", "model_quality_job_input"),
+    "ModelBias": ("model_bias_job_definitions", "model_bias_job_input"),
+    "ModelExplainability": (
+        "model_explainability_job_definitions",
+        "model_explainability_job_input",
+    ),
+}
+
+
+def _invalid(value: Any, member: str, constraint: str) -> ValidationError:
+    """The service's own wording for a request that breaks the model."""
+    return ValidationError(
+        message=f"1 validation error detected: Value '{value}' at '{member}' "
+        f"failed to satisfy constraint: Member must {constraint}"
+    )
+
+
+def _check_name(name: Any, member: str = "monitoringScheduleName") -> None:
+    if not isinstance(name, str) or not 1 <= len(name) <= 63:
+        raise _invalid(name, member, "have length between 1 and 63")
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise _invalid(name, member, f"satisfy regular expression pattern: {NAME_PATTERN}")
+
+
+def _check_enum(value: Any, member: str, allowed: tuple[str, ...]) -> None:
+    if value is not None and value not in allowed:
+        raise _invalid(value, member, f"satisfy enum value set: [{', '.join(allowed)}]")
+
+
+def _check_schedule_expression(schedule: dict[str, Any]) -> None:
+    expr = schedule.get("ScheduleExpression")
+    if expr == "NOW":
+        # a one-time run needs the window it analyses
+        if not (schedule.get("DataAnalysisStartTime") and schedule.get("DataAnalysisEndTime")):
+            raise ValidationError(
+                message="DataAnalysisStartTime and DataAnalysisEndTime are required "
+                "when ScheduleExpression is NOW."
+            )
+        return
+    m = CRON.fullmatch(expr) if isinstance(expr, str) else None
+    hour, step = (m.group(1), m.group(2)) if m else (None, None)
+    if not m or (hour and int(hour) > 23) or (step and not 1 <= int(step) <= 24):
+        raise ValidationError(
+            message=f'Invalid ScheduleExpression "{expr}". Supported expressions are '
+            "cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at hour H, 0-23), "
+            "cron(0 H/N ? * * *) (every N hours from hour H, N 1-24) and NOW."
+        )
+
+
+def _check_config(config: Any) -> dict[str, Any]:
+    """The config as stored: validated, MonitoringType filled in."""
+    if not isinstance(config, dict):
+        raise ValidationError(message="MonitoringScheduleConfig is required.")
+    config = dict(config)
+    if config.get("ScheduleConfig") is not None:
+        _check_schedule_expression(config["ScheduleConfig"])
+    named = config.get("MonitoringJobDefinitionName")
+    inline = config.get("MonitoringJobDefinition")
+    if bool(named) == bool(inline):
+        raise ValidationError(
+            message="Exactly one of MonitoringJobDefinition and "
+            "MonitoringJobDefinitionName must be provided."
+        )
+    if named:
+        _check_name(named, "monitoringScheduleConfig.monitoringJobDefinitionName")
+    _check_enum(
+        config.get("MonitoringType"), "monitoringScheduleConfig.monitoringType", MONITORING_TYPES
+    )
+    # SageMaker reports DataQuality for a schedule that does not say
+    config.setdefault("MonitoringType", "DataQuality")
+    return config
+
+
+def _watched_endpoint(backend: Any, config: dict[str, Any]) -> str | None:
+    """The endpoint a schedule's job reads, as far as moto knows it."""
+    named = config.get("MonitoringJobDefinitionName")
+    if named:
+        store, field = JOB_DEFINITIONS[config["MonitoringType"]]
+        definition = getattr(backend, store, {}).get(named)
+        job_input = getattr(definition, field, None) or {}
+        return job_input.get("EndpointInput", {}).get("EndpointName")
+    inputs = config["MonitoringJobDefinition"].get("MonitoringInputs") or [{}]
+    return inputs[0].get("EndpointInput", {}).get("EndpointName")
+
+
+class MonitoringSchedule:
+    def __init__(self, backend: Any, name: str, config: dict[str, Any], tags: list) -> None:
+        self.name = name
+        # SageMaker lower-cases the name in its ARNs
+        self.arn = arn_formatter(
+            "monitoring-schedule", name.lower(), backend.account_id, backend.region_name
+        )
+        self.tags = list(tags or [])
+        self.status = "Scheduled"
+        self.creation_time = CLOCK.now()
+        self.configure(backend, config)
+
+    def configure(self, backend: Any, config: dict[str, Any]) -> None:
+        self.config = config
+        self.endpoint_name = _watched_endpoint(backend, config)
+        self.last_modified_time = CLOCK.now()
+
+    def summary(self) -> dict[str, Any]:
+        out = {
+            "MonitoringScheduleName": self.name,
+            "MonitoringScheduleArn": self.arn,
+            "CreationTime": self.creation_time,
+            "LastModifiedTime": self.last_modified_time,
+            "MonitoringScheduleStatus": self.status,
+            "EndpointName": self.endpoint_name,
+            "MonitoringJobDefinitionName": self.config.get("MonitoringJobDefinitionName"),
+            "MonitoringType": self.config["MonitoringType"],
+        }
+        return {k: v for k, v in out.items() if v is not None}
+
+    def describe(self) -> dict[str, Any]:
+        out = self.summary()
+        out.pop("MonitoringJobDefinitionName", None)
+        out["MonitoringScheduleConfig"] = self.config
+        return out
+
+
+def _schedules(backend: Any) -> dict[str, MonitoringSchedule]:
+    """This backend's schedules by lower-cased name (names differing in
+    case only share an ARN, so SageMaker treats them as one)."""
+    return backend.__dict__.setdefault("monitoring_schedules", {})
+
+
+def _schedule(backend: Any, name: Any) -> MonitoringSchedule:
+    _check_name(name)
+    schedule = _schedules(backend).get(name.lower())
+    if schedule is None:
+        raise ResourceNotFound(message=f"Monitoring schedule {name} does not exist.")
+    return schedule
+
+
+def create_monitoring_schedule(self: Any, name: Any, config: Any, tags: Any) -> MonitoringSchedule:
+    _check_name(name)
+    config = _check_config(config)
+    with LOCK:
+        if name.lower() in _schedules(self):
+            raise ResourceInUseException(message=f"Monitoring schedule {name} already exists.")
+        schedule = MonitoringSchedule(self, name, config, tags or [])
+        _schedules(self)[name.lower()] = schedule
+        return schedule
+
+
+def describe_monitoring_schedule(self: Any, name: Any) -> MonitoringSchedule:
+    with LOCK:
+        return _schedule(self, name)
+
+
+def update_monitoring_schedule(self: Any, name: Any, config: Any) -> MonitoringSchedule:
+    with LOCK:
+        schedule = _schedule(self, name)
+        schedule.configure(self, _check_config(config))
+        return schedule
+
+
+def delete_monitoring_schedule(self: Any, name: Any) -> None:
+    with LOCK:
+        del _schedules(self)[_schedule(self, name).name.lower()]
+
+
+def _as_time(value: Any) -> datetime.datetime | None:
+    """A request timestamp (epoch seconds or ISO 8601) as naive UTC, as moto keeps times."""
+    if value is None:
+        return None
+    if isinstance(value, (int, float)):
+        return datetime.datetime.fromtimestamp(value, datetime.timezone.utc).replace(tzinfo=None)
+    parsed = datetime.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    if parsed.tzinfo:
+        parsed = parsed.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return parsed
+
+
+def _matches(s: MonitoringSchedule, f: dict[str, Any]) -> bool:
+    times = {k: _as_time(f.get(k)) for k in (
+        "CreationTimeBefore", "CreationTimeAfter", "LastModifiedTimeBefore", "LastModifiedTimeAfter")}
+    return all((
+        not f.get("EndpointName") or s.endpoint_name == f["EndpointName"],
+        not f.get("NameContains") or f["NameContains"] in s.name,
+        not f.get("StatusEquals") or s.status == f["StatusEquals"],
+        not f.get("MonitoringJobDefinitionName")
+        or s.config.get("MonitoringJobDefinitionName") == f["MonitoringJobDefinitionName"],
+        not f.get("MonitoringTypeEquals") or s.config["MonitoringType"] == f["MonitoringTypeEquals"],
+        not times["CreationTimeBefore"] or s.creation_time < times["CreationTimeBefore"],
+        not times["CreationTimeAfter"] or s.creation_time > times["CreationTimeAfter"],
+        not times["LastModifiedTimeBefore"] or s.last_modified_time < times["LastModifiedTimeBefore"],
+        not times["LastModifiedTimeAfter"] or s.last_modified_time > times["LastModifiedTimeAfter"],
+    ))
+
+
+# moto's own paginator: its tokens name the next item, so they move on;
+# filters and order are part of the request it checks a token against
+SCHEDULE_PAGES = {
+    "list_monitoring_schedules": {
+        "input_token": "next_token",
+        "limit_key": "max_results",
+        "limit_default": 10,  # the API's default
+        "unique_attribute": "arn",
+    }
+}
+SORT_KEYS = {
+    "Name": lambda s: (s.name, s.arn),
+    "CreationTime": lambda s: (s.creation_time, s.arn),
+    "Status": lambda s: (s.status, s.creation_time, s.arn),
+}
+
+
+@paginate(pagination_model=SCHEDULE_PAGES)
+def list_monitoring_schedules(
+    self: Any, filters: dict[str, Any], sort_by: str | None, sort_order: str | None
+) -> list[MonitoringSchedule]:
+    _check_enum(sort_by, "sortBy", tuple(SORT_KEYS))
+    _check_enum(sort_order, "sortOrder", ("Ascending", "Descending"))
+    _check_enum(filters.get("StatusEquals"), "statusEquals", SCHEDULE_STATUSES)
+    _check_enum(filters.get("MonitoringTypeEquals"), "monitoringTypeEquals", MONITORING_TYPES)
+    with LOCK:
+        found = [s for s in _schedules(self).values() if _matches(s, filters)]
+    return sorted(
+        found,
+        key=SORT_KEYS[sort_by or "CreationTime"],
+        reverse=(sort_order or "Descending") == "Descending",
+    )
+
+
+_orig_resource_from_arn = Backend._get_resource_from_arn
+
+
+def _get_resource_from_arn(self: Any, arn: str) -> Any:
+    """moto's tag operations find a resource here; schedules are ours."""
+    kind, _, name = arn.split(":")[-1].partition("/")
+    if kind != "monitoring-schedule":
+        return _orig_resource_from_arn(self, arn)
+    schedule = _schedules(self).get(name.lower())
+    if schedule is None:
+        raise ValidationError(message=f"Could not find {kind} with name {name}")
+    return schedule
+
+
+for _name, _fn in (
+    ("create_monitoring_schedule", create_monitoring_schedule),
+    ("describe_monitoring_schedule", describe_monitoring_schedule),
+    ("update_monitoring_schedule", update_monitoring_schedule),
+    ("delete_monitoring_schedule", delete_monitoring_schedule),
+    ("list_monitoring_schedules", list_monitoring_schedules),
+    ("_get_resource_from_arn", _get_resource_from_arn),
+):
+    setattr(Backend, _name, _fn)
+
+LIST_FILTERS = (
+    "EndpointName", "NameContains", "StatusEquals", "MonitoringJobDefinitionName",
+    "MonitoringTypeEquals", "CreationTimeBefore", "CreationTimeAfter",
+    "LastModifiedTimeBefore", "LastModifiedTimeAfter",
+)
+
+
+def _response_create_schedule(self: Any) -> ActionResult:
+    schedule = self.sagemaker_backend.create_monitoring_schedule(
+        self._get_param("MonitoringScheduleName"),
+        self._get_param("MonitoringScheduleConfig"),
+        self._get_param("Tags", []),
+    )
+    return ActionResult({"MonitoringScheduleArn": schedule.arn})
+
+
+def _response_describe_schedule(self: Any) -> ActionResult:
+    schedule = self.sagemaker_backend.describe_monitoring_schedule(
+        self._get_param("MonitoringScheduleName")
+    )
+    return ActionResult(schedule.describe())
+
+
+def _response_update_schedule(self: Any) -> ActionResult:
+    schedule = self.sagemaker_backend.update_monitoring_schedule(
+        self._get_param("MonitoringScheduleName"),
+        self._get_param("MonitoringScheduleConfig"),
+    )
+    return ActionResult({"MonitoringScheduleArn": schedule.arn})
+
+
+def _response_delete_schedule(self: Any) -> ActionResult:
+    self.sagemaker_backend.delete_monitoring_schedule(self._get_param("MonitoringScheduleName"))
+    return EmptyResult()
+
+
+def _response_list_schedules(self: Any) -> ActionResult:
+    max_results = self._get_param("MaxResults")
+    if max_results is not None and not 1 <= int(max_results) <= 100:
+        raise _invalid(max_results, "maxResults", "have value between 1 and 100")
+    schedules, token = self.sagemaker_backend.list_monitoring_schedules(
+        filters={k: self._get_param(k) for k in LIST_FILTERS if self._get_param(k) is not None},
+        sort_by=self._get_param("SortBy"),
+        sort_order=self._get_param("SortOrder"),
+        next_token=self._get_param("NextToken"),
+        max_results=max_results,
+    )
+    answer: dict[str, Any] = {"MonitoringScheduleSummaries": [s.summary() for s in schedules]}
+    if token:
+        answer["NextToken"] = token
+    return ActionResult(answer)
+
+
+for _name, _fn in (
+    ("create_monitoring_schedule", _response_create_schedule),
+    ("describe_monitoring_schedule", _response_describe_schedule),
+    ("update_monitoring_schedule", _response_update_schedule),
+    ("delete_monitoring_schedule", _response_delete_schedule),
+    ("list_monitoring_schedules", _response_list_schedules),
+):
+    setattr(sm_responses.SageMakerResponse, _name, _fn)
 
 # ---- IAM action names ---------------------------------------------------
 

@@ -3,7 +3,7 @@
 # client none of us wrote) and plain HTTP for the /_sim controls:
 # endpoint lifecycle with timed states, UpdateEndpoint, a deploy that
 # fails and rolls back, SageMaker's errors, fault injection the CLI
-# retries, call counters; then, with INITIAL_NO_AUTH_ACTION_COUNT, that a
+# retries, call counters, monitoring schedules; then, with INITIAL_NO_AUTH_ACTION_COUNT, that a
 # request signed with a wrong secret is refused. Leaves no process behind.
 # Usage: test_start_aws.sh SOURCE_DIR
 set -u
@@ -190,6 +190,112 @@ equals "list agrees after delete" "" "$(aws sagemaker list-endpoints \
 	--query 'Endpoints[?EndpointName==`churn-prod`].EndpointName' --output text)"
 run "delete a config still named by an endpoint" aws sagemaker \
 	delete-endpoint-config --endpoint-config-name c4
+
+# --- monitoring schedules (moto has none) ------------------------------------
+run "create data quality job definition" aws sagemaker \
+	create-data-quality-job-definition --cli-input-json '{
+	"JobDefinitionName": "churn-dq", "RoleArn": "'$role'",
+	"DataQualityAppSpecification": {"ImageUri": "monitor:1"},
+	"DataQualityJobInput": {"EndpointInput": {"EndpointName": "churn-prod",
+		"LocalPath": "/opt/ml/processing/input"}},
+	"DataQualityJobOutputConfig": {"MonitoringOutputs": [{"S3Output": {
+		"S3Uri": "s3://artifacts/monitor", "LocalPath": "/opt/ml/processing/output"}}]},
+	"JobResources": {"ClusterConfig": {"InstanceCount": 1,
+		"InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}}}'
+# schedule EXPRESSION [DEFINITION TYPE]: a config naming a job definition
+# (by default churn-dq, DataQuality)
+schedule() {
+	echo "{\"ScheduleConfig\": {\"ScheduleExpression\": \"$1\"}, \"MonitoringJobDefinitionName\": \"${2:-churn-dq}\", \"MonitoringType\": \"${3:-DataQuality}\"}"
+}
+inline='{"ScheduleConfig": {"ScheduleExpression": "cron(0 0 ? * * *)"},
+	"MonitoringJobDefinition": {"RoleArn": "'$role'",
+	"MonitoringInputs": [{"EndpointInput": {"EndpointName": "churn-shadow",
+		"LocalPath": "/opt/ml/processing/input"}}],
+	"MonitoringOutputConfig": {"MonitoringOutputs": [{"S3Output": {
+		"S3Uri": "s3://artifacts/monitor", "LocalPath": "/opt/ml/processing/output"}}]},
+	"MonitoringResources": {"ClusterConfig": {"InstanceCount": 1,
+		"InstanceType": "ml.m5.large", "VolumeSizeInGB": 20}},
+	"MonitoringAppSpecification": {"ImageUri": "monitor:1"}}}'
+equals "create schedule with tags" \
+	"arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/churn-hourly" \
+	"$(aws sagemaker create-monitoring-schedule --monitoring-schedule-name Churn-Hourly \
+		--monitoring-schedule-config "$(schedule 'cron(0 * ? * * *)')" \
+		--tags Key=team,Value=ml --query MonitoringScheduleArn --output text)"
+run "create schedule with an inline job definition" aws sagemaker \
+	create-monitoring-schedule --monitoring-schedule-name churn-daily \
+	--monitoring-schedule-config "$inline"
+run "create schedule every 6 hours" aws sagemaker create-monitoring-schedule \
+	--monitoring-schedule-name churn-bias --monitoring-schedule-config \
+	"$(schedule 'cron(0 0/6 ? * * *)' churn-bias-def ModelBias)"
+equals "describe schedule" "Churn-Hourly	Scheduled	DataQuality	churn-prod	cron(0 * ? * * *)" \
+	"$(aws sagemaker describe-monitoring-schedule --monitoring-schedule-name Churn-Hourly \
+		--output text --query '[MonitoringScheduleName, MonitoringScheduleStatus, MonitoringType, EndpointName, MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression]')"
+equals "endpoint of an inline job definition" "churn-shadow" \
+	"$(aws sagemaker describe-monitoring-schedule --monitoring-schedule-name churn-daily \
+		--query EndpointName --output text)"
+refused "duplicate schedule" "(ResourceInUse)" \
+	aws sagemaker create-monitoring-schedule --monitoring-schedule-name churn-hourly \
+	--monitoring-schedule-config "$(schedule 'cron(0 * ? * * *)')"
+for expr in 'cron(0 12 * * ? *)' 'rate(1 hour)' 'cron(0 24 ? * * *)' 'cron(30 * ? * * *)'; do
+	refused "schedule '$expr' refused" "Invalid ScheduleExpression" \
+		aws sagemaker create-monitoring-schedule --monitoring-schedule-name churn-bad \
+		--monitoring-schedule-config "$(schedule "$expr")"
+done
+refused "schedule name against the pattern" "(ValidationException)" \
+	aws sagemaker create-monitoring-schedule --monitoring-schedule-name churn_bad \
+	--monitoring-schedule-config "$(schedule 'cron(0 * ? * * *)')"
+equals "list by endpoint" "Churn-Hourly" "$(aws sagemaker list-monitoring-schedules \
+	--endpoint-name churn-prod --output text \
+	--query 'MonitoringScheduleSummaries[].MonitoringScheduleName')"
+equals "list by type" "churn-bias" "$(aws sagemaker list-monitoring-schedules \
+	--monitoring-type-equals ModelBias --output text \
+	--query 'MonitoringScheduleSummaries[].MonitoringScheduleName')"
+run "reset counters" sim POST /_sim/reset
+# (text output is a line per page)
+equals "list one a page, by name" "Churn-Hourly churn-bias churn-daily" \
+	"$(aws sagemaker list-monitoring-schedules --page-size 1 --sort-by Name \
+		--sort-order Ascending --output text \
+		--query 'MonitoringScheduleSummaries[].MonitoringScheduleName' | paste -sd ' ')"
+equals "one page a call" "3" "$(calls '^sagemaker\.ListMonitoringSchedules$')"
+token=$(aws sagemaker list-monitoring-schedules --page-size 1 --max-items 2 \
+	--sort-by Name --sort-order Ascending --query NextToken --output json | tr -d '"')
+equals "the rest after --max-items 2" "churn-daily" \
+	"$(aws sagemaker list-monitoring-schedules --page-size 1 --starting-token "$token" \
+		--sort-by Name --sort-order Ascending --output text \
+		--query 'MonitoringScheduleSummaries[].MonitoringScheduleName')"
+modified=$(aws sagemaker describe-monitoring-schedule --monitoring-schedule-name churn-daily \
+	--query LastModifiedTime --output text)
+advance 60
+run "update schedule" aws sagemaker update-monitoring-schedule \
+	--monitoring-schedule-name churn-daily \
+	--monitoring-schedule-config "$(schedule 'cron(0 12 ? * * *)')"
+equals "updated config" "cron(0 12 ? * * *)	churn-dq	churn-prod" \
+	"$(aws sagemaker describe-monitoring-schedule --monitoring-schedule-name churn-daily \
+		--output text --query '[MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression, MonitoringScheduleConfig.MonitoringJobDefinitionName, EndpointName]')"
+[ "$modified" != "$(aws sagemaker describe-monitoring-schedule --monitoring-schedule-name \
+	churn-daily --query LastModifiedTime --output text)" ] && ok ||
+	bad "LastModifiedTime did not move on update"
+refused "update with a bad schedule" "Invalid ScheduleExpression" \
+	aws sagemaker update-monitoring-schedule --monitoring-schedule-name churn-daily \
+	--monitoring-schedule-config "$(schedule 'cron(0 0 1 * ? *)')"
+refused "update unknown schedule" "(ResourceNotFound)" \
+	aws sagemaker update-monitoring-schedule --monitoring-schedule-name nope \
+	--monitoring-schedule-config "$(schedule 'cron(0 * ? * * *)')"
+arn=arn:aws:sagemaker:us-east-1:123456789012:monitoring-schedule/churn-hourly
+equals "list-tags" "team=ml" "$(aws sagemaker list-tags --resource-arn $arn \
+	--query 'Tags[].[Key, Value]' --output text | tr '\t' =)"
+run "add-tags" aws sagemaker add-tags --resource-arn $arn --tags Key=tier,Value=gold
+equals "list-tags after add-tags" "team tier" "$(aws sagemaker list-tags \
+	--resource-arn $arn --query 'Tags[].Key' --output text | tr '\t' ' ')"
+run "delete schedule" aws sagemaker delete-monitoring-schedule \
+	--monitoring-schedule-name Churn-Hourly
+refused "describe after delete" "(ResourceNotFound)" \
+	aws sagemaker describe-monitoring-schedule --monitoring-schedule-name Churn-Hourly
+refused "delete twice" "(ResourceNotFound)" \
+	aws sagemaker delete-monitoring-schedule --monitoring-schedule-name Churn-Hourly
+equals "list after delete" "churn-bias	churn-daily" "$(aws sagemaker list-monitoring-schedules \
+	--sort-by Name --sort-order Ascending --output text \
+	--query 'MonitoringScheduleSummaries[].MonitoringScheduleName')"
 stop
 
 # --- signatures are checked with INITIAL_NO_AUTH_ACTION_COUNT ------------------
