@@ -980,9 +980,7 @@ int gitsrc_verify_content(const char *repo_path, const char *path,
 	if ((rc = gitsrc_verify(repo_path, commit, allowed_signers, principal,
 				&own)) == 0)
 		return 0;
-	pthread_once(&once, init);
-	if (git_repository_open_ext(&repo, repo_path,
-				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0 ||
+	if (open_repo(&repo, repo_path, &e2) < 0 ||
 	    git_oid_fromstr(&id, commit) < 0 ||
 	    git_commit_lookup(&c, repo, &id) < 0 ||
 	    git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, &id) < 0)
