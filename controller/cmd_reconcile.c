@@ -986,7 +986,8 @@ static bool cycle(struct daemon *d, const char *why)
 		err_clear(&e);
 		head[0] = '\0';
 	}
-	if (git && head[0] && cfg->source->verify) {
+	/* a head that is the last good revision was verified just above */
+	if (git && head[0] && cfg->source->verify && strcmp(head, last)) {
 		buf_clear(&who);
 		if (gitsrc_verify_content(
 			    repo.ptr, cfg->source->path, head,
@@ -1000,7 +1001,7 @@ static bool cycle(struct daemon *d, const char *why)
 				last);
 			err_clear(&e);
 			head[0] = '\0';
-		} else if (strcmp(head, last)) {
+		} else {
 			log_msg(LOG_INFO, head, NULL,
 				"signature verified: signed by %s", who.ptr);
 		}
