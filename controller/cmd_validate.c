@@ -69,16 +69,14 @@ struct item {
 static size_t list_items(const struct manifest_set *set, struct item *out)
 {
 	size_t n = 0, i;
+	int k;
 
-	for (i = 0; i < set->n_packages; i++)
-		out[n++] =
-			(struct item){ "ModelPackage", &set->packages[i].meta };
-	for (i = 0; i < set->n_models; i++)
-		out[n++] = (struct item){ "Model", &set->models[i].meta };
-	for (i = 0; i < set->n_endpoints; i++)
-		out[n++] = (struct item){ "Endpoint", &set->endpoints[i].meta };
-	for (i = 0; i < set->n_alarms; i++)
-		out[n++] = (struct item){ "Alarm", &set->alarms[i].meta };
+	for (k = 0; k < MF_KIND_COUNT; k++)
+		for (i = 0; i < manifest_kind_count(set, k); i++)
+			out[n++] = (struct item){
+				manifest_kind_name(k),
+				manifest_kind_item(set, k, i),
+			};
 	return n;
 }
 

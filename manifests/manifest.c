@@ -90,6 +90,15 @@ static const struct schema_rule rule_endpoint_name = {
 	.pattern = "[a-zA-Z0-9](-*[a-zA-Z0-9])*",
 };
 
+/* the schedule's name; its job definitions get the hash suffix */
+static const struct schema_rule rule_monitor_name = {
+	.what = "a valid monitoring schedule name",
+	.expect = SM_NAME_EXPECT(55),
+	.min_len = 1,
+	.max_len = MANIFEST_SM_NAME_MAX,
+	.pattern = "[a-zA-Z0-9](-*[a-zA-Z0-9])*",
+};
+
 static const struct schema_rule rule_variant_name = {
 	.what = "a valid SageMaker variant name",
 	.expect = SM_NAME_EXPECT(63),
@@ -262,6 +271,71 @@ static const struct schema_rule rule_capture_mode = {
 	.what = "a capture mode (Input or Output)",
 	.values = capture_mode_names,
 	.n_values = &capture_mode_count,
+};
+
+/* the forms SageMaker accepts: hourly, daily at H, every N hours from H */
+static const struct schema_rule rule_monitor_schedule = {
+	.what = "a monitoring schedule SageMaker accepts",
+	.expect = "cron(0 * ? * * *) (hourly), cron(0 H ? * * *) (daily at "
+		  "hour H) or cron(0 H/N ? * * *) (every N hours from H)",
+	.min_len = 1,
+	.max_len = 512,
+	.pattern =
+		"cron\\(0 (\\*|[0-9]|1[0-9]|2[0-3])(/([1-9]|1[0-9]|2[0-4]))? "
+		"\\? \\* \\* \\*\\)",
+};
+
+static const struct schema_rule rule_rule_name = {
+	.what = "a valid EventBridge rule name",
+	.expect = "1 to 64 letters, digits and . - _",
+	.min_len = 1,
+	.max_len = 64,
+	.pattern = "[-._A-Za-z0-9]+",
+};
+
+static const struct schema_rule rule_pipeline_arn = {
+	.what = "a SageMaker pipeline ARN",
+	.expect = "arn:aws:sagemaker:REGION:ACCOUNT:pipeline/NAME",
+	.min_len = 1,
+	.max_len = 2048,
+	.pattern = "arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:[0-9]{12}:"
+		   "pipeline/[a-zA-Z0-9](-*[a-zA-Z0-9])*",
+};
+
+static const struct schema_rule rule_topic_arn = {
+	.what = "an SNS topic ARN",
+	.expect = "arn:aws:sns:REGION:ACCOUNT:TOPIC",
+	.min_len = 1,
+	.max_len = 1600,
+	.pattern = "arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_.-]+",
+};
+
+static const struct schema_rule rule_pipeline_param = {
+	.what = "a valid pipeline parameter name",
+	.expect = "1 to 256 letters, digits, - and _",
+	.min_len = 1,
+	.max_len = 256,
+	.pattern = "[A-Za-z0-9_-]+",
+};
+
+static const struct schema_rule rule_pipeline_value = {
+	.what = "a valid pipeline parameter value",
+	.expect = "at most 1024 characters",
+	.max_len = 1024,
+};
+
+static const struct schema_rule rule_rule_description = {
+	.what = "a valid rule description",
+	.expect = "at most 512 characters",
+	.max_len = 512,
+};
+
+static const struct schema_rule rule_monitor_image = {
+	.what = "a container image URI",
+	.expect = "no spaces, at most 255 characters",
+	.max_len = 255,
+	.min_len = 1,
+	.pattern = "[^[:space:]]+",
 };
 
 /* ---- enums, in the order of the C enums in manifest.h ---------------- */
@@ -786,6 +860,97 @@ static const struct schema_field alarm_fields[] = {
 static const struct schema_shape alarm_shape = SHAPE(
 	"Alarm", struct mf_alarm, alarm_fields, SCHEMA_NO_LOC, check_alarm);
 
+/* DataQualityMonitor */
+
+static void check_baseline(struct schema_ctx *c, void *obj,
+			   const struct ynode *map, const char *path)
+{
+	(void)obj;
+	if (!schema_has(map, "statistics") && !schema_has(map, "constraints"))
+		schema_error(c, schema_owner(c, map),
+			     "%s: expected 'statistics', 'constraints' or both",
+			     path);
+}
+
+static const struct schema_field baseline_fields[] = {
+	F("statistics", SCHEMA_STR, struct mf_baseline, statistics,
+	  .rule = &rule_s3_uri),
+	F("constraints", SCHEMA_STR, struct mf_baseline, constraints,
+	  .rule = &rule_s3_uri),
+};
+static const struct schema_shape baseline_shape =
+	SHAPE("baseline", struct mf_baseline, baseline_fields, SCHEMA_NO_LOC,
+	      check_baseline);
+
+/* whether a schedule runs every hour (SageMaker then caps a run at 1 h) */
+static bool hourly(const char *schedule)
+{
+	return !strcmp(schedule, "cron(0 * ? * * *)") ||
+	       strstr(schedule, "/1 ?") != NULL;
+}
+
+static void check_monitor(struct schema_ctx *c, void *obj,
+			  const struct ynode *map, const char *path)
+{
+	struct mf_monitor *m = obj;
+
+	if (m->schedule && hourly(m->schedule) && m->max_runtime_seconds.set &&
+	    m->max_runtime_seconds.v > 3600)
+		schema_error(c, schema_node(map, "maxRuntimeSeconds"),
+			     "%s.maxRuntimeSeconds: %ld is more than an hourly "
+			     "schedule allows (3600)",
+			     path, m->max_runtime_seconds.v);
+}
+
+static const struct schema_field monitor_fields[] = {
+	F("endpoint", SCHEMA_REF, struct mf_monitor, endpoint, REQ),
+	F("schedule", SCHEMA_STR, struct mf_monitor, schedule, REQ,
+	  .rule = &rule_monitor_schedule),
+	F("baseline", SCHEMA_STRUCT, struct mf_monitor, baseline,
+	  .shape = &baseline_shape),
+	F("output", SCHEMA_STR, struct mf_monitor, output, REQ,
+	  .rule = &rule_s3_uri),
+	F("instanceType", SCHEMA_STR, struct mf_monitor, instance_type, REQ,
+	  .rule = &rule_instance_type),
+	F("instanceCount", SCHEMA_INT, struct mf_monitor, instance_count,
+	  OPT_RANGE(1, 100)),
+	F("volumeSizeGB", SCHEMA_INT, struct mf_monitor, volume_size_gb,
+	  OPT_RANGE(1, 16384)),
+	F("roleArn", SCHEMA_STR, struct mf_monitor, role_arn, REQ,
+	  .rule = &rule_role_arn),
+	F("maxRuntimeSeconds", SCHEMA_INT, struct mf_monitor,
+	  max_runtime_seconds, OPT_RANGE(1, 86400)),
+	F("image", SCHEMA_STR, struct mf_monitor, image,
+	  .rule = &rule_monitor_image),
+	TAGS(struct mf_monitor),
+};
+static const struct schema_shape monitor_shape =
+	SHAPE("DataQualityMonitor", struct mf_monitor, monitor_fields,
+	      SCHEMA_NO_LOC, check_monitor);
+
+/* RetrainTrigger */
+
+static const struct schema_field trigger_fields[] = {
+	F("alarms", SCHEMA_REF_LIST, struct mf_trigger, alarms, REQ,
+	  .max_items = 20),
+	F("pipelineArn", SCHEMA_STR, struct mf_trigger, pipeline_arn, REQ,
+	  .rule = &rule_pipeline_arn),
+	F("parameters", SCHEMA_MAP, struct mf_trigger, parameters,
+	  .key_rule = &rule_pipeline_param, .rule = &rule_pipeline_value,
+	  .max_items = 200),
+	F("roleArn", SCHEMA_STR, struct mf_trigger, role_arn, REQ,
+	  .rule = &rule_role_arn),
+	F("snsTopicArn", SCHEMA_STR, struct mf_trigger, sns_topic_arn,
+	  .rule = &rule_topic_arn),
+	F("enabled", SCHEMA_BOOL, struct mf_trigger, enabled, OPT),
+	F("description", SCHEMA_STR, struct mf_trigger, description,
+	  .rule = &rule_rule_description),
+	TAGS(struct mf_trigger),
+};
+static const struct schema_shape trigger_shape =
+	SHAPE("RetrainTrigger", struct mf_trigger, trigger_fields,
+	      SCHEMA_NO_LOC, NULL);
+
 /* ---- kinds ----------------------------------------------------------- */
 
 /*
@@ -817,7 +982,17 @@ static const struct kind kinds[MF_KIND_COUNT] = {
 				  cap_endpoints),
 	[MF_KIND_ALARM] = KIND("Alarm", alarm_shape, rule_alarm_name, alarms,
 			       n_alarms, cap_alarms),
+	[MF_KIND_DATA_QUALITY_MONITOR] =
+		KIND("DataQualityMonitor", monitor_shape, rule_monitor_name,
+		     monitors, n_monitors, cap_monitors),
+	[MF_KIND_RETRAIN_TRIGGER] = KIND("RetrainTrigger", trigger_shape,
+					 rule_rule_name, triggers, n_triggers,
+					 cap_triggers),
 };
+
+#define KIND_LIST                                                    \
+	"ModelPackage, Model, Endpoint, Alarm, DataQualityMonitor, " \
+	"RetrainTrigger"
 
 /* every kind's struct starts with its struct mf_meta */
 static char **kind_arr(const struct manifest_set *set, enum mf_kind k)
@@ -839,6 +1014,17 @@ static struct mf_meta *kind_item(const struct manifest_set *set, enum mf_kind k,
 const char *manifest_kind_name(enum mf_kind kind)
 {
 	return kind < MF_KIND_COUNT ? kinds[kind].name : "unknown";
+}
+
+size_t manifest_kind_count(const struct manifest_set *set, enum mf_kind kind)
+{
+	return *kind_n(set, kind);
+}
+
+const struct mf_meta *manifest_kind_item(const struct manifest_set *set,
+					 enum mf_kind kind, size_t i)
+{
+	return kind_item(set, kind, i);
 }
 
 bool manifest_is_arn(const char *s)
@@ -882,7 +1068,7 @@ void manifest_set_free(struct manifest_set *set)
 size_t manifest_set_count(const struct manifest_set *set)
 {
 	return set->n_packages + set->n_models + set->n_endpoints +
-	       set->n_alarms;
+	       set->n_alarms + set->n_monitors + set->n_triggers;
 }
 
 static const char *top_fields[] = { "apiVersion", "kind", "metadata", "spec" };
@@ -946,8 +1132,8 @@ static void add_doc(struct manifest_set *set, struct schema_ctx *c,
 	if (!kind || ynode_is_null(kind)) {
 		schema_error(c, doc,
 			     "document: missing required field 'kind' "
-			     "(expected one of ModelPackage, Model, Endpoint, "
-			     "Alarm)");
+			     "(expected one of %s)",
+			     KIND_LIST);
 	} else if (k < 0) {
 		const char *near = kind->type == YNODE_SCALAR ?
 					   suggest_closest(kind->value,
@@ -956,16 +1142,16 @@ static void add_doc(struct manifest_set *set, struct schema_ctx *c,
 					   NULL;
 
 		if (near)
-			schema_error(
-				c, kind,
-				"kind: expected one of ModelPackage, "
-				"Model, Endpoint, Alarm; found %s; did you "
-				"mean \"%s\"?",
-				ynode_describe(kind, tmp, sizeof(tmp)), near);
+			schema_error(c, kind,
+				     "kind: expected one of %s; found %s; did "
+				     "you mean \"%s\"?",
+				     KIND_LIST,
+				     ynode_describe(kind, tmp, sizeof(tmp)),
+				     near);
 		else
 			schema_error(c, kind,
-				     "kind: expected one of ModelPackage, "
-				     "Model, Endpoint, Alarm; found %s",
+				     "kind: expected one of %s; found %s",
+				     KIND_LIST,
 				     ynode_describe(kind, tmp, sizeof(tmp)));
 	}
 	meta = ynode_get(doc, "metadata");
@@ -1326,6 +1512,44 @@ static void check_alarm_variant(const struct mf_alarm *a,
 	buf_release(&names);
 }
 
+/* a data-quality monitor reads the requests its endpoint captures */
+static void check_monitor_endpoint(const struct manifest_set *set,
+				   const struct mf_monitor *m,
+				   struct diag_list *diags)
+{
+	const struct mf_data_capture *dc;
+	const struct mf_endpoint *e;
+	size_t i;
+
+	check_ref(set, MF_KIND_ENDPOINT, &m->endpoint, "spec.endpoint", diags);
+	e = m->endpoint.name ? manifest_find_endpoint(set, m->endpoint.name) :
+			       NULL;
+	if (!e)
+		return;
+	dc = e->data_capture;
+	if (!dc || (dc->enabled.set && !dc->enabled.v)) {
+		diag_add(
+			diags, m->endpoint.loc.file, m->endpoint.loc.line,
+			m->endpoint.loc.col,
+			"spec.endpoint: Endpoint '%s' does not capture data; a "
+			"DataQualityMonitor needs spec.dataCapture on the "
+			"endpoint (defined at %s:%d:%d)",
+			e->meta.name, e->meta.loc.file, e->meta.loc.line,
+			e->meta.loc.col);
+		return;
+	}
+	for (i = 0; i < dc->capture_modes.n; i++)
+		if (!strcmp(dc->capture_modes.items[i], "Input"))
+			return;
+	if (dc->capture_modes.n)
+		diag_add(diags, m->endpoint.loc.file, m->endpoint.loc.line,
+			 m->endpoint.loc.col,
+			 "spec.endpoint: Endpoint '%s' captures only its "
+			 "responses; a DataQualityMonitor needs captureModes "
+			 "to include Input",
+			 e->meta.name);
+}
+
 static void check_refs(const struct manifest_set *set, struct diag_list *diags)
 {
 	struct buf p = BUF_INIT;
@@ -1367,6 +1591,11 @@ static void check_refs(const struct manifest_set *set, struct diag_list *diags)
 		if (e && a->variant.name)
 			check_alarm_variant(a, e, diags);
 	}
+	for (i = 0; i < set->n_monitors; i++)
+		check_monitor_endpoint(set, &set->monitors[i], diags);
+	for (i = 0; i < set->n_triggers; i++)
+		check_ref_list(set, MF_KIND_ALARM, &set->triggers[i].alarms,
+			       "spec.alarms", diags);
 	buf_release(&p);
 }
 

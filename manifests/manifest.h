@@ -88,6 +88,8 @@ enum mf_kind {
 	MF_KIND_MODEL,
 	MF_KIND_ENDPOINT,
 	MF_KIND_ALARM,
+	MF_KIND_DATA_QUALITY_MONITOR,
+	MF_KIND_RETRAIN_TRIGGER,
 	MF_KIND_COUNT,
 };
 
@@ -267,6 +269,40 @@ struct mf_alarm {
 	struct mf_kv_list tags;
 };
 
+struct mf_baseline {
+	char *statistics; /* S3 URIs */
+	char *constraints;
+};
+
+/* SageMaker Model Monitor (data quality) on an endpoint */
+struct mf_monitor {
+	struct mf_meta meta;
+	struct mf_ref endpoint;
+	char *schedule; /* "cron(0 * ? * * *)" */
+	struct mf_baseline *baseline;
+	char *output; /* S3 URI of the reports */
+	char *instance_type;
+	struct mf_int instance_count;
+	struct mf_int volume_size_gb;
+	char *role_arn;
+	struct mf_int max_runtime_seconds;
+	char *image; /* NULL: the region's prebuilt analyzer */
+	struct mf_kv_list tags;
+};
+
+/* an EventBridge rule: named alarms entering ALARM start a pipeline */
+struct mf_trigger {
+	struct mf_meta meta;
+	struct mf_ref_list alarms;
+	char *pipeline_arn;
+	struct mf_kv_list parameters;
+	char *role_arn;
+	char *sns_topic_arn;
+	struct mf_bool enabled;
+	char *description;
+	struct mf_kv_list tags;
+};
+
 struct manifest_limits {
 	size_t max_file_bytes;
 	size_t max_files;
@@ -288,10 +324,15 @@ struct manifest_set {
 	size_t n_endpoints;
 	struct mf_alarm *alarms;
 	size_t n_alarms;
+	struct mf_monitor *monitors;
+	size_t n_monitors;
+	struct mf_trigger *triggers;
+	size_t n_triggers;
 	size_t n_files; /* manifest files read */
 	/* private */
 	char **files;
-	size_t cap_files, cap_packages, cap_models, cap_endpoints, cap_alarms;
+	size_t cap_files, cap_packages, cap_models, cap_endpoints, cap_alarms,
+		cap_monitors, cap_triggers;
 	struct manifest_limits limits;
 	bool finished;
 };
@@ -338,6 +379,11 @@ const struct mf_alarm *manifest_find_alarm(const struct manifest_set *set,
 					   const char *name);
 
 const char *manifest_kind_name(enum mf_kind kind);
+/* The manifests of one kind, in name order: how many, and the i-th's
+ * metadata (every kind's struct starts with it). */
+size_t manifest_kind_count(const struct manifest_set *set, enum mf_kind kind);
+const struct mf_meta *manifest_kind_item(const struct manifest_set *set,
+					 enum mf_kind kind, size_t i);
 /* Total number of manifests in the set. */
 size_t manifest_set_count(const struct manifest_set *set);
 

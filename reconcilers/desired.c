@@ -18,8 +18,15 @@
 #define SCALABLE_DIMENSION "sagemaker:variant:DesiredInstanceCount"
 
 static const char *const kind_names[DESIRED_KIND_COUNT] = {
-	"ModelPackage", "Model",   "EndpointConfig",
-	"Endpoint",	"Scaling", "Alarm",
+	"ModelPackage",
+	"Model",
+	"EndpointConfig",
+	"Endpoint",
+	"Scaling",
+	"Alarm",
+	"DataQualityJobDefinition",
+	"MonitoringSchedule",
+	"EventRule",
 };
 
 const char *desired_kind_name(enum desired_kind kind)
@@ -552,12 +559,188 @@ static void build_package(struct desired_set *d, size_t *cap,
 		     buf_detach(&arn), req, mem_strdup("[]"));
 }
 
+/*
+ * SageMaker's prebuilt Model Monitor analyzer, by region: the accounts
+ * its documentation lists. Elsewhere the manifest names the image.
+ */
+static const struct {
+	const char *region, *account;
+} analyzer_accounts[] = {
+	{ "us-east-1", "156813124566" }, { "us-east-2", "777275614652" },
+	{ "us-west-1", "890145073186" }, { "us-west-2", "159807026194" },
+	{ "eu-west-1", "468650794304" }, { "eu-central-1", "048819808253" },
+};
+
+static int analyzer_image(struct buf *out, const struct mf_monitor *m,
+			  const char *region, struct err *e)
+{
+	size_t i;
+
+	if (m->image) {
+		buf_puts(out, m->image);
+		return 0;
+	}
+	for (i = 0;
+	     i < sizeof(analyzer_accounts) / sizeof(analyzer_accounts[0]); i++)
+		if (region && !strcmp(region, analyzer_accounts[i].region)) {
+			buf_printf(out,
+				   "%s.dkr.ecr.%s.amazonaws.com/"
+				   "sagemaker-model-monitor-analyzer",
+				   analyzer_accounts[i].account, region);
+			return 0;
+		}
+	return err_set(e, ERR_INVALID,
+		       "%s:%d:%d: DataQualityMonitor '%s': spec.image is "
+		       "required in region %s (sagesync knows SageMaker's "
+		       "analyzer image in us-east-1, us-east-2, us-west-1, "
+		       "us-west-2, eu-west-1 and eu-central-1)",
+		       m->meta.loc.file, m->meta.loc.line, m->meta.loc.col,
+		       m->meta.name, region ? region : "(none)");
+}
+
+static int build_monitor(struct desired_set *d, size_t *cap,
+			 const struct mf_monitor *m,
+			 const struct desired_options *opt, struct err *e)
+{
+	struct desired_resource *r;
+	struct buf image = BUF_INIT;
+	json_t *req, *sched;
+	char *content;
+
+	if (analyzer_image(&image, m, opt->region, e) < 0) {
+		buf_release(&image);
+		return -1;
+	}
+	req = json_pack(
+		"{s:{s:s}, s:{s:{s:s, s:s}}, "
+		"s:{s:[{s:{s:s, s:s, s:s}}]}, s:{s:{s:I, s:s, s:I}}, s:s, "
+		"s:{s:I}}",
+		"DataQualityAppSpecification", "ImageUri", image.ptr,
+		"DataQualityJobInput", "EndpointInput", "EndpointName",
+		m->endpoint.name, "LocalPath",
+		"/opt/ml/processing/input/endpoint",
+		"DataQualityJobOutputConfig", "MonitoringOutputs", "S3Output",
+		"S3Uri", m->output, "LocalPath", "/opt/ml/processing/output",
+		"S3UploadMode", "EndOfJob", "JobResources", "ClusterConfig",
+		"InstanceCount",
+		(json_int_t)(m->instance_count.set ? m->instance_count.v : 1),
+		"InstanceType", m->instance_type, "VolumeSizeInGB",
+		(json_int_t)(m->volume_size_gb.set ? m->volume_size_gb.v : 20),
+		"RoleArn", m->role_arn, "StoppingCondition",
+		"MaxRuntimeInSeconds",
+		(json_int_t)(m->max_runtime_seconds.set ?
+				     m->max_runtime_seconds.v :
+				     3600));
+	if (m->baseline) {
+		json_t *b = json_object();
+
+		if (m->baseline->statistics)
+			json_object_set_new(b, "StatisticsResource",
+					    json_pack("{s:s}", "S3Uri",
+						      m->baseline->statistics));
+		if (m->baseline->constraints)
+			json_object_set_new(
+				b, "ConstraintsResource",
+				json_pack("{s:s}", "S3Uri",
+					  m->baseline->constraints));
+		json_object_set_new(req, "DataQualityBaselineConfig", b);
+	}
+	r = add(d, cap, DESIRED_MONITOR_JOB, &m->meta, "DataQualityMonitor");
+	content = dump(req);
+	hashed_name(r, m->meta.name, content);
+	free(content);
+	json_object_set_new(req, "JobDefinitionName", json_string(r->name));
+	r->request = dump_owned(req);
+	r->tags = tags_json(opt, "DataQualityMonitor", m->meta.name, &m->tags);
+	sched = json_pack("{s:s, s:{s:{s:s}, s:s, s:s}}",
+			  "MonitoringScheduleName", m->meta.name,
+			  "MonitoringScheduleConfig", "ScheduleConfig",
+			  "ScheduleExpression", m->schedule,
+			  "MonitoringJobDefinitionName", r->name,
+			  "MonitoringType", "DataQuality");
+	add_in_place(d, cap, DESIRED_MONITOR_SCHEDULE, &m->meta,
+		     "DataQualityMonitor", mem_strdup(m->meta.name), sched,
+		     tags_json(opt, "DataQualityMonitor", m->meta.name,
+			       &m->tags));
+	json_decref(req);
+	buf_release(&image);
+	return 0;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* CloudWatch's "Alarm State Change" event of the alarms entering ALARM */
+static json_t *alarm_pattern(const struct mf_trigger *t)
+{
+	const char **names = mem_alloc((t->alarms.n + 1) * sizeof(*names));
+	json_t *list = json_array();
+	size_t i;
+
+	for (i = 0; i < t->alarms.n; i++)
+		names[i] = t->alarms.items[i].name;
+	qsort(names, t->alarms.n, sizeof(*names), cmp_cstr);
+	for (i = 0; i < t->alarms.n; i++)
+		if (!i || strcmp(names[i], names[i - 1]))
+			json_array_append_new(list, json_string(names[i]));
+	free(names);
+	return json_pack("{s:[s], s:[s], s:{s:o, s:{s:[s]}}}", "source",
+			 "aws.cloudwatch", "detail-type",
+			 "CloudWatch Alarm State Change", "detail", "alarmName",
+			 list, "state", "value", "ALARM");
+}
+
+static void build_trigger(struct desired_set *d, size_t *cap,
+			  const struct mf_trigger *t,
+			  const struct desired_options *opt)
+{
+	struct desired_resource *r;
+	json_t *pattern = alarm_pattern(t), *rule, *targets, *params;
+	char *text = dump(pattern);
+	size_t i;
+
+	rule = json_pack("{s:s, s:s, s:s}", "Name", t->meta.name,
+			 "EventPattern", text, "State",
+			 t->enabled.set && !t->enabled.v ? "DISABLED" :
+							   "ENABLED");
+	if (t->description)
+		json_object_set_new(rule, "Description",
+				    json_string(t->description));
+	params = json_array();
+	for (i = 0; i < t->parameters.n; i++)
+		json_array_append_new(
+			params, json_pack("{s:s, s:s}", "Name",
+					  t->parameters.items[i].key, "Value",
+					  t->parameters.items[i].value));
+	targets = json_array();
+	json_array_append_new(
+		targets, json_pack("{s:s, s:s, s:s, s:{s:o}}", "Id", "pipeline",
+				   "Arn", t->pipeline_arn, "RoleArn",
+				   t->role_arn, "SageMakerPipelineParameters",
+				   "PipelineParameterList", params));
+	if (t->sns_topic_arn)
+		json_array_append_new(targets,
+				      json_pack("{s:s, s:s}", "Id", "notify",
+						"Arn", t->sns_topic_arn));
+	r = add_in_place(d, cap, DESIRED_RULE, &t->meta, "RetrainTrigger",
+			 mem_strdup(t->meta.name), rule,
+			 tags_json(opt, "RetrainTrigger", t->meta.name,
+				   &t->tags));
+	targets = json_pack("{s:s, s:o}", "Rule", t->meta.name, "Targets",
+			    targets);
+	r->request2 = dump_owned(targets);
+	json_decref(targets);
+	json_decref(pattern);
+	free(text);
+}
+
 int desired_build(struct desired_set *out, const struct manifest_set *set,
 		  const struct desired_options *opt, struct err *e)
 {
 	size_t cap = 0, i, j;
 
-	(void)e;
 	memset(out, 0, sizeof(*out));
 	for (i = 0; i < set->n_packages; i++)
 		build_package(out, &cap, &set->packages[i], opt);
@@ -575,6 +758,13 @@ int desired_build(struct desired_set *out, const struct manifest_set *set,
 					      opt);
 	for (i = 0; i < set->n_alarms; i++)
 		build_alarm(out, &cap, &set->alarms[i], opt);
+	for (i = 0; i < set->n_monitors; i++)
+		if (build_monitor(out, &cap, &set->monitors[i], opt, e) < 0) {
+			desired_set_release(out);
+			return -1;
+		}
+	for (i = 0; i < set->n_triggers; i++)
+		build_trigger(out, &cap, &set->triggers[i], opt);
 	return 0;
 }
 

@@ -8,8 +8,10 @@
  * being the first 7 hex digits of SHA-256 over the canonical JSON of its
  * create request (sorted keys, no tags). Identical content gives the same
  * name, so re-applying is a no-op, and any change gives a new resource to
- * switch the endpoint to. Endpoints, alarms and scaling targets keep their
- * manifest's name and are updated in place.
+ * switch the endpoint to. Data-quality job definitions are immutable too
+ * and named the same way. Endpoints, alarms, scaling targets, monitoring
+ * schedules and EventBridge rules keep their manifest's name and are
+ * updated in place.
  *
  * Ownership tags on everything created: sagesync:managed-by (controller
  * name), sagesync:revision (commit) and sagesync:manifest (Kind/name);
@@ -38,6 +40,9 @@ enum desired_kind {
 	DESIRED_ENDPOINT, /* CreateEndpoint / UpdateEndpoint */
 	DESIRED_SCALING, /* RegisterScalableTarget + PutScalingPolicy */
 	DESIRED_ALARM, /* PutMetricAlarm */
+	DESIRED_MONITOR_JOB, /* CreateDataQualityJobDefinition */
+	DESIRED_MONITOR_SCHEDULE, /* Create/UpdateMonitoringSchedule */
+	DESIRED_RULE, /* PutRule + PutTargets (EventBridge) */
 	DESIRED_KIND_COUNT,
 };
 
@@ -48,9 +53,11 @@ struct desired_resource {
 	char *hash; /* content hash; "" for resources updated in place */
 	/* the request, canonical JSON without tags: CreateModel,
 	 * CreateEndpointConfig, CreateEndpoint (with DeploymentConfig),
-	 * RegisterScalableTarget, PutMetricAlarm, UpdateModelPackage */
+	 * RegisterScalableTarget, PutMetricAlarm, UpdateModelPackage,
+	 * CreateDataQualityJobDefinition, CreateMonitoringSchedule, PutRule */
 	char *request;
-	/* PutScalingPolicy for DESIRED_SCALING, else NULL */
+	/* PutScalingPolicy for DESIRED_SCALING, PutTargets for DESIRED_RULE,
+	 * else NULL */
 	char *request2;
 	char *tags; /* JSON list of {"Key", "Value"}, ownership tags first */
 	struct mf_loc loc; /* the manifest, for messages */
@@ -64,7 +71,7 @@ struct desired_set {
 struct desired_options {
 	const char *controller; /* config `name` */
 	const char *revision; /* the commit (or "local") */
-	const char *region; /* for model package ARNs */
+	const char *region; /* for model package ARNs, monitor images */
 	const char *account; /* 12 digits, for model package ARNs */
 };
 

@@ -157,6 +157,24 @@ void engine_tags_key(struct buf *out, enum desired_kind kind, const char *name,
 		buf_puts(out, arn);
 }
 
+/* where a kind's tags are read: SageMaker, CloudWatch or EventBridge */
+struct tags_api {
+	const struct aws_service *svc;
+	const char *op, *arn_key;
+};
+
+static struct tags_api tags_api_of(enum desired_kind kind)
+{
+	if (kind == DESIRED_ALARM)
+		return (struct tags_api){ &aws_cloudwatch,
+					  "ListTagsForResource",
+					  "ResourceARN" };
+	if (kind == DESIRED_RULE)
+		return (struct tags_api){ &aws_events, "ListTagsForResource",
+					  "ResourceARN" };
+	return (struct tags_api){ &aws_sagemaker, "ListTags", "ResourceArn" };
+}
+
 /*
  * Fills the ownership tags of `l`: from the cache when `marker` (a change
  * marker such as LastModifiedTime) is unchanged, or when the controller
@@ -168,7 +186,7 @@ int engine_fetch_tags(struct engine *en, struct live *l, const char *marker,
 {
 	struct buf key = BUF_INIT;
 	json_t *entry;
-	bool cloudwatch = l->kind == DESIRED_ALARM;
+	struct tags_api api = tags_api_of(l->kind);
 	struct buf req = BUF_INIT, out = BUF_INIT;
 	json_t *ans, *tags, *t;
 	const char *m = "", *f = "", *r = "";
@@ -184,13 +202,8 @@ int engine_fetch_tags(struct engine *en, struct live *l, const char *marker,
 		buf_release(&key);
 		return 0;
 	}
-	engine_request(&req,
-		       json_pack("{s:s}",
-				 cloudwatch ? "ResourceARN" : "ResourceArn",
-				 l->arn));
-	rc = aws_json(en->aws, cloudwatch ? &aws_cloudwatch : &aws_sagemaker,
-		      cloudwatch ? "ListTagsForResource" : "ListTags", req.ptr,
-		      &out, e);
+	engine_request(&req, json_pack("{s:s}", api.arn_key, l->arn));
+	rc = aws_json(en->aws, api.svc, api.op, req.ptr, &out, e);
 	if (rc < 0 && engine_not_found(e)) {
 		/* deleted since it was listed: it is not there */
 		err_clear(e);
@@ -371,20 +384,15 @@ void engine_live_drop_last(struct engine *en)
 static int owner_now(struct engine *en, enum desired_kind kind, const char *arn,
 		     struct buf *owner, struct err *e)
 {
-	bool cloudwatch = kind == DESIRED_ALARM;
+	struct tags_api api = tags_api_of(kind);
 	struct buf req = BUF_INIT, out = BUF_INIT;
 	json_t *ans, *t;
 	size_t i;
 	int rc;
 
 	buf_clear(owner);
-	engine_request(&req,
-		       json_pack("{s:s}",
-				 cloudwatch ? "ResourceARN" : "ResourceArn",
-				 arn));
-	rc = aws_json(en->aws, cloudwatch ? &aws_cloudwatch : &aws_sagemaker,
-		      cloudwatch ? "ListTagsForResource" : "ListTags", req.ptr,
-		      &out, e);
+	engine_request(&req, json_pack("{s:s}", api.arn_key, arn));
+	rc = aws_json(en->aws, api.svc, api.op, req.ptr, &out, e);
 	if (rc == 0) {
 		ans = engine_json_parse(out.ptr, out.len);
 		json_array_foreach(json_object_get(ans, "Tags"), i, t)
@@ -535,8 +543,9 @@ int engine_tag_revision(struct engine *en, const struct aws_service *svc,
 /* ---- the registry ------------------------------------------------------ */
 
 static const struct reconciler *const registry[] = {
-	&rec_package,  &rec_model,   &rec_endpoint_config,
-	&rec_endpoint, &rec_scaling, &rec_alarm,
+	&rec_package, &rec_model, &rec_endpoint_config, &rec_endpoint,
+	&rec_scaling, &rec_alarm, &rec_monitor_job,	&rec_monitor_schedule,
+	&rec_rule,
 };
 
 #define N_RECONCILERS (sizeof(registry) / sizeof(registry[0]))
@@ -811,6 +820,11 @@ void engine_print_owned(const struct engine *en, FILE *fp)
 			state = engine_json_str(l->content, "status");
 		else if (l->kind == DESIRED_ALARM)
 			state = engine_json_str(l->content, "StateValue");
+		else if (l->kind == DESIRED_MONITOR_SCHEDULE)
+			state = engine_json_str(l->content,
+						"MonitoringScheduleStatus");
+		else if (l->kind == DESIRED_RULE)
+			state = engine_json_str(l->content, "State");
 		fprintf(fp, "  %-14s %-40s %-10s %s %s\n",
 			desired_kind_name(l->kind), l->name, state, l->manifest,
 			l->revision);
@@ -1170,13 +1184,24 @@ static int may_write(struct engine *en, struct err *e)
 int engine_apply(struct engine *en, struct err *e)
 {
 	static const enum desired_kind order[] = {
-		DESIRED_MODEL_PACKAGE,	 DESIRED_MODEL,
-		DESIRED_ENDPOINT_CONFIG, DESIRED_ALARM,
-		DESIRED_ENDPOINT,
+		DESIRED_MODEL_PACKAGE, DESIRED_MODEL, DESIRED_ENDPOINT_CONFIG,
+		DESIRED_ALARM,	       DESIRED_RULE,  DESIRED_ENDPOINT,
+	};
+	/* what needs its endpoint in service */
+	static const enum desired_kind after_endpoints[] = {
+		DESIRED_SCALING,
+		DESIRED_MONITOR_JOB,
+		DESIRED_MONITOR_SCHEDULE,
 	};
 	static const enum desired_kind delete_order[] = {
-		DESIRED_SCALING,	 DESIRED_ALARM, DESIRED_ENDPOINT,
-		DESIRED_ENDPOINT_CONFIG, DESIRED_MODEL,
+		DESIRED_RULE,
+		DESIRED_MONITOR_SCHEDULE,
+		DESIRED_MONITOR_JOB,
+		DESIRED_SCALING,
+		DESIRED_ALARM,
+		DESIRED_ENDPOINT,
+		DESIRED_ENDPOINT_CONFIG,
+		DESIRED_MODEL,
 	};
 	size_t i;
 	int rc = 0;
@@ -1194,9 +1219,12 @@ int engine_apply(struct engine *en, struct err *e)
 			rc = apply_kind(en, order[i], false, e);
 	if (rc == 0)
 		rc = wait_endpoints(en, e);
-	/* a target needs its endpoint InService */
-	if (rc == 0 && (rc = may_write(en, e)) == 0)
-		rc = apply_kind(en, DESIRED_SCALING, false, e);
+	/* a scaling target or a monitor needs its endpoint InService */
+	for (i = 0; i < sizeof(after_endpoints) / sizeof(after_endpoints[0]) &&
+		    rc == 0;
+	     i++)
+		if ((rc = may_write(en, e)) == 0)
+			rc = apply_kind(en, after_endpoints[i], false, e);
 	/* the old state stays until the new one has baked */
 	if (rc == 0)
 		rc = bake(en, e);

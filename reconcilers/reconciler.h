@@ -64,6 +64,9 @@ extern const struct reconciler rec_endpoint_config;
 extern const struct reconciler rec_endpoint;
 extern const struct reconciler rec_scaling;
 extern const struct reconciler rec_alarm;
+extern const struct reconciler rec_monitor_job;
+extern const struct reconciler rec_monitor_schedule;
+extern const struct reconciler rec_rule;
 
 /* JSON text to a value (new reference; an empty object if it does not
  * parse), a string member ("" when absent), a timestamp as a marker */

@@ -72,6 +72,10 @@ const struct aws_service aws_dynamodb = {
 	NULL,
 	false,
 };
+const struct aws_service aws_events = {
+	"events",    "events", "events", "EVENTS", AWS_PROTOCOL_JSON,
+	"AWSEvents", "1.1",    NULL,	 false,
+};
 
 /* ---- the client ------------------------------------------------------ */
 

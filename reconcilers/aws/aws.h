@@ -53,6 +53,7 @@ extern const struct aws_service aws_autoscaling;
 extern const struct aws_service aws_sts;
 extern const struct aws_service aws_sns;
 extern const struct aws_service aws_dynamodb;
+extern const struct aws_service aws_events;
 
 struct aws_options {
 	const char *region; /* NULL: AWS_REGION, AWS_DEFAULT_REGION, profile */
