@@ -18,7 +18,9 @@ fault injection and call counters (tests/aws/README.md has the details):
   so does an update while one of its AutoRollbackConfiguration alarms is
   in ALARM;
 - /_sim/faults, /_sim/calls, /_sim/reset, /_sim/advance;
-- DescribeScalableTargets pages that move on (moto's repeat forever).
+- DescribeScalableTargets pages that move on (moto's repeat forever);
+- EventBridge TestEventPattern (moto answers it with an empty body),
+  matched by moto's own event-pattern engine, the one its rules use.
 
 Transitions are computed when an endpoint is looked at, from the clock,
 not by background threads: the result is the same and nothing races.
@@ -738,6 +740,30 @@ for _name, _fn in (
     ("list_monitoring_schedules", _response_list_schedules),
 ):
     setattr(sm_responses.SageMakerResponse, _name, _fn)
+
+# ---- EventBridge TestEventPattern ----------------------------------------
+
+from moto.events import models as ev_models
+from moto.events import responses as ev_responses
+from moto.core.exceptions import JsonRESTError
+
+# the members AWS requires of the event under test
+EVENT_MEMBERS = ("id", "account", "source", "time", "region", "resources", "detail-type")
+
+
+def _response_test_event_pattern(self: Any) -> tuple[str, dict[str, Any]]:
+    pattern = self._get_param("EventPattern")
+    try:
+        event = json.loads(self._get_param("Event") or "")
+    except ValueError:
+        event = None
+    if not isinstance(event, dict) or any(m not in event for m in EVENT_MEMBERS):
+        raise JsonRESTError("InvalidEventPatternException", "Parameter Event is not valid.")
+    matched = ev_models.EventPattern.load(pattern).matches_event(event)
+    return json.dumps({"Result": bool(matched)}), self.response_headers
+
+
+ev_responses.EventsHandler.test_event_pattern = _response_test_event_pattern
 
 # ---- IAM action names ---------------------------------------------------
 

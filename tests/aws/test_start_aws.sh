@@ -296,6 +296,21 @@ refused "delete twice" "(ResourceNotFound)" \
 equals "list after delete" "churn-bias	churn-daily" "$(aws sagemaker list-monitoring-schedules \
 	--sort-by Name --sort-order Ascending --output text \
 	--query 'MonitoringScheduleSummaries[].MonitoringScheduleName')"
+
+# EventBridge TestEventPattern (moto answers it with nothing): a CloudWatch
+# alarm entering ALARM, against a pattern for that alarm
+pattern='{"source": ["aws.cloudwatch"], "detail-type": ["CloudWatch Alarm State Change"], "detail": {"alarmName": ["drift"], "state": {"value": ["ALARM"]}}}'
+event() {
+	printf '{"id": "1", "account": "123456789012", "source": "aws.cloudwatch", "time": "2026-11-27T00:00:00Z", "region": "us-east-1", "resources": [], "detail-type": "CloudWatch Alarm State Change", "detail": {"alarmName": "%s", "state": {"value": "%s"}}}' "$1" "$2"
+}
+equals "test-event-pattern: matches" True "$(aws events test-event-pattern \
+	--event-pattern "$pattern" --event "$(event drift ALARM)" --query Result --output text)"
+equals "test-event-pattern: another state" False "$(aws events test-event-pattern \
+	--event-pattern "$pattern" --event "$(event drift OK)" --query Result --output text)"
+equals "test-event-pattern: another alarm" False "$(aws events test-event-pattern \
+	--event-pattern "$pattern" --event "$(event latency ALARM)" --query Result --output text)"
+refused "test-event-pattern: an event without its envelope" "Parameter Event is not valid" \
+	aws events test-event-pattern --event-pattern "$pattern" --event '{"detail": {}}'
 stop
 
 # --- signatures are checked with INITIAL_NO_AUTH_ACTION_COUNT ------------------
