@@ -11,4 +11,8 @@
 extern const char *const aws_enums_instance_types[];
 extern const size_t aws_enums_instance_types_count;
 
+/* SageMaker ProcessingInstanceType (Model Monitor jobs) */
+extern const char *const aws_enums_processing_instance_types[];
+extern const size_t aws_enums_processing_instance_types_count;
+
 #endif

@@ -226,6 +226,12 @@ static const struct schema_rule rule_instance_type = {
 	.n_values = &aws_enums_instance_types_count,
 };
 
+static const struct schema_rule rule_processing_instance_type = {
+	.what = "a SageMaker processing instance type",
+	.values = aws_enums_processing_instance_types,
+	.n_values = &aws_enums_processing_instance_types_count,
+};
+
 static const struct schema_rule rule_kms_key = {
 	.what = "a KMS key ID, alias or ARN",
 	.expect = "letters, digits and : / _ -",
@@ -312,10 +318,11 @@ static const struct schema_rule rule_topic_arn = {
 
 static const struct schema_rule rule_pipeline_param = {
 	.what = "a valid pipeline parameter name",
-	.expect = "1 to 256 letters, digits, - and _",
+	.expect = "1 to 256 letters, digits and hyphens, starting and ending "
+		  "with a letter or digit",
 	.min_len = 1,
 	.max_len = 256,
-	.pattern = "[A-Za-z0-9_-]+",
+	.pattern = "[a-zA-Z0-9](-*[a-zA-Z0-9])*",
 };
 
 static const struct schema_rule rule_pipeline_value = {
@@ -795,6 +802,13 @@ static void check_alarm(struct schema_ctx *c, void *obj,
 {
 	struct mf_alarm *a = obj;
 
+	if (schema_has(map, "monitor") && schema_has(map, "variant"))
+		schema_error(c, schema_key(c, map, "variant"),
+			     "%s.variant: a monitor's metrics are per "
+			     "endpoint, not per variant: set 'monitor' or "
+			     "'variant', not both",
+			     path);
+
 	if (a->period.set && a->period.v > 30 && a->period.v % 60)
 		schema_error(c, schema_node(map, "period"),
 			     "%s.period: expected 10, 20, 30 or a multiple of "
@@ -835,6 +849,7 @@ static void check_alarm(struct schema_ctx *c, void *obj,
 static const struct schema_field alarm_fields[] = {
 	F("endpoint", SCHEMA_REF, struct mf_alarm, endpoint, REQ),
 	F("variant", SCHEMA_REF, struct mf_alarm, variant, OPT),
+	F("monitor", SCHEMA_REF, struct mf_alarm, monitor, OPT),
 	F("metric", SCHEMA_STR, struct mf_alarm, metric, REQ,
 	  .rule = &rule_metric),
 	F("namespace", SCHEMA_STR, struct mf_alarm, namespace,
@@ -911,7 +926,7 @@ static const struct schema_field monitor_fields[] = {
 	F("output", SCHEMA_STR, struct mf_monitor, output, REQ,
 	  .rule = &rule_s3_uri),
 	F("instanceType", SCHEMA_STR, struct mf_monitor, instance_type, REQ,
-	  .rule = &rule_instance_type),
+	  .rule = &rule_processing_instance_type),
 	F("instanceCount", SCHEMA_INT, struct mf_monitor, instance_count,
 	  OPT_RANGE(1, 100)),
 	F("volumeSizeGB", SCHEMA_INT, struct mf_monitor, volume_size_gb,
@@ -947,9 +962,27 @@ static const struct schema_field trigger_fields[] = {
 	  .rule = &rule_rule_description),
 	TAGS(struct mf_trigger),
 };
+/* EventBridge takes an event pattern of at most 4096 characters */
+static void check_trigger(struct schema_ctx *c, void *obj,
+			  const struct ynode *map, const char *path)
+{
+	struct mf_trigger *t = obj;
+	/* the pattern without names, and each name quoted with a comma */
+	size_t len = 140, i;
+
+	for (i = 0; i < t->alarms.n; i++)
+		len += strlen(t->alarms.items[i].name) + 3;
+	if (len > 4096)
+		schema_error(c, schema_node(map, "alarms"),
+			     "%s.alarms: the event pattern would be about %zu "
+			     "characters; EventBridge takes at most 4096 (name "
+			     "fewer alarms)",
+			     path, len);
+}
+
 static const struct schema_shape trigger_shape =
 	SHAPE("RetrainTrigger", struct mf_trigger, trigger_fields,
-	      SCHEMA_NO_LOC, NULL);
+	      SCHEMA_NO_LOC, check_trigger);
 
 /* ---- kinds ----------------------------------------------------------- */
 
@@ -1418,20 +1451,20 @@ static int cmp_meta_ptr_nocase(const void *a, const void *b)
 }
 
 /*
- * SageMaker endpoint names are case-insensitive when created (the API
- * documents it), so "churn-prod" and "Churn-Prod" are one endpoint.
+ * SageMaker endpoint and monitoring schedule names are case-insensitive
+ * (one ARN, lower-cased), so "churn-prod" and "Churn-Prod" are one.
  */
-static void check_endpoint_case(struct manifest_set *set,
-				struct diag_list *diags)
+static void check_case(struct manifest_set *set, enum mf_kind k,
+		       struct diag_list *diags)
 {
 	const struct mf_meta **sorted;
-	size_t i, n = set->n_endpoints;
+	size_t i, n = *kind_n(set, k);
 
 	if (n < 2)
 		return;
 	sorted = mem_alloc(n * sizeof(*sorted));
 	for (i = 0; i < n; i++)
-		sorted[i] = &set->endpoints[i].meta;
+		sorted[i] = kind_item(set, k, i);
 	qsort(sorted, n, sizeof(*sorted), cmp_meta_ptr_nocase);
 	for (i = 1; i < n; i++) {
 		const struct mf_meta *a = sorted[i - 1], *b = sorted[i];
@@ -1440,11 +1473,13 @@ static void check_endpoint_case(struct manifest_set *set,
 		if (!strcasecmp(a->name, b->name) && strcmp(a->name, b->name))
 			diag_add(diags, b->name_loc.file, b->name_loc.line,
 				 b->name_loc.col,
-				 "metadata.name: duplicate Endpoint name '%s'; "
-				 "first defined at %s:%d:%d as '%s' (SageMaker "
-				 "endpoint names ignore case)",
-				 b->name, a->name_loc.file, a->name_loc.line,
-				 a->name_loc.col, a->name);
+				 "metadata.name: duplicate %s name '%s'; first "
+				 "defined at %s:%d:%d as '%s' (SageMaker %s "
+				 "names ignore case)",
+				 kinds[k].name, b->name, a->name_loc.file,
+				 a->name_loc.line, a->name_loc.col, a->name,
+				 k == MF_KIND_ENDPOINT ? "endpoint" :
+							 "monitoring schedule");
 	}
 	free(sorted);
 }
@@ -1512,6 +1547,25 @@ static void check_alarm_variant(const struct mf_alarm *a,
 	buf_release(&names);
 }
 
+/* an alarm on a monitor's metrics: the monitor of its endpoint */
+static void check_alarm_monitor(const struct manifest_set *set,
+				const struct mf_alarm *a,
+				struct diag_list *diags)
+{
+	const struct mf_monitor *m;
+
+	check_ref(set, MF_KIND_DATA_QUALITY_MONITOR, &a->monitor,
+		  "spec.monitor", diags);
+	m = find(set, MF_KIND_DATA_QUALITY_MONITOR, a->monitor.name);
+	if (m && m->endpoint.name && a->endpoint.name &&
+	    strcmp(m->endpoint.name, a->endpoint.name))
+		diag_add(diags, a->monitor.loc.file, a->monitor.loc.line,
+			 a->monitor.loc.col,
+			 "spec.monitor: DataQualityMonitor '%s' watches "
+			 "endpoint '%s', not '%s'",
+			 a->monitor.name, m->endpoint.name, a->endpoint.name);
+}
+
 /* a data-quality monitor reads the requests its endpoint captures */
 static void check_monitor_endpoint(const struct manifest_set *set,
 				   const struct mf_monitor *m,
@@ -1528,14 +1582,15 @@ static void check_monitor_endpoint(const struct manifest_set *set,
 		return;
 	dc = e->data_capture;
 	if (!dc || (dc->enabled.set && !dc->enabled.v)) {
-		diag_add(
-			diags, m->endpoint.loc.file, m->endpoint.loc.line,
-			m->endpoint.loc.col,
-			"spec.endpoint: Endpoint '%s' does not capture data; a "
-			"DataQualityMonitor needs spec.dataCapture on the "
-			"endpoint (defined at %s:%d:%d)",
-			e->meta.name, e->meta.loc.file, e->meta.loc.line,
-			e->meta.loc.col);
+		diag_add(diags, m->endpoint.loc.file, m->endpoint.loc.line,
+			 m->endpoint.loc.col,
+			 "spec.endpoint: Endpoint '%s' does not capture data "
+			 "(%s); a DataQualityMonitor reads the requests its "
+			 "endpoint captures (Endpoint defined at %s:%d:%d)",
+			 e->meta.name,
+			 dc ? "its dataCapture.enabled is false" :
+			      "it has no spec.dataCapture",
+			 e->meta.loc.file, e->meta.loc.line, e->meta.loc.col);
 		return;
 	}
 	for (i = 0; i < dc->capture_modes.n; i++)
@@ -1545,9 +1600,11 @@ static void check_monitor_endpoint(const struct manifest_set *set,
 		diag_add(diags, m->endpoint.loc.file, m->endpoint.loc.line,
 			 m->endpoint.loc.col,
 			 "spec.endpoint: Endpoint '%s' captures only its "
-			 "responses; a DataQualityMonitor needs captureModes "
-			 "to include Input",
-			 e->meta.name);
+			 "responses; a DataQualityMonitor needs its "
+			 "dataCapture.captureModes to include Input (Endpoint "
+			 "defined at %s:%d:%d)",
+			 e->meta.name, e->meta.loc.file, e->meta.loc.line,
+			 e->meta.loc.col);
 }
 
 static void check_refs(const struct manifest_set *set, struct diag_list *diags)
@@ -1590,6 +1647,8 @@ static void check_refs(const struct manifest_set *set, struct diag_list *diags)
 			    NULL;
 		if (e && a->variant.name)
 			check_alarm_variant(a, e, diags);
+		if (a->monitor.name)
+			check_alarm_monitor(set, a, diags);
 	}
 	for (i = 0; i < set->n_monitors; i++)
 		check_monitor_endpoint(set, &set->monitors[i], diags);
@@ -1605,7 +1664,8 @@ int manifest_set_finish(struct manifest_set *set, struct diag_list *diags)
 
 	for (k = 0; k < MF_KIND_COUNT; k++)
 		check_duplicates(set, k, diags);
-	check_endpoint_case(set, diags);
+	check_case(set, MF_KIND_ENDPOINT, diags);
+	check_case(set, MF_KIND_DATA_QUALITY_MONITOR, diags);
 	check_refs(set, diags);
 	set->finished = true;
 	diag_sort(diags);

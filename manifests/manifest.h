@@ -255,6 +255,9 @@ struct mf_alarm {
 	struct mf_meta meta;
 	struct mf_ref endpoint;
 	struct mf_ref variant;
+	/* a DataQualityMonitor: the alarm watches the metrics its schedule
+	 * publishes (dimensions Endpoint and MonitoringSchedule) */
+	struct mf_ref monitor;
 	char *metric;
 	char *namespace;
 	enum mf_statistic statistic;

@@ -15,6 +15,8 @@
 #include "sigv4.h"
 
 #define DEFAULT_NAMESPACE "AWS/SageMaker"
+/* where Model Monitor publishes a data-quality schedule's metrics */
+#define MONITOR_NAMESPACE "aws/sagemaker/Endpoints/data-metrics"
 #define SCALABLE_DIMENSION "sagemaker:variant:DesiredInstanceCount"
 
 static const char *const kind_names[DESIRED_KIND_COUNT] = {
@@ -497,9 +499,16 @@ static void build_alarm(struct desired_set *d, size_t *cap,
 					       "ignore", "missing" };
 	json_t *req = json_object(), *dims = json_array();
 
-	json_array_append_new(dims,
-			      json_pack("{s:s, s:s}", "Name", "EndpointName",
-					"Value", a->endpoint.name));
+	/* Model Monitor names its dimensions otherwise */
+	json_array_append_new(dims, json_pack("{s:s, s:s}", "Name",
+					      a->monitor.name ? "Endpoint" :
+								"EndpointName",
+					      "Value", a->endpoint.name));
+	if (a->monitor.name)
+		json_array_append_new(dims,
+				      json_pack("{s:s, s:s}", "Name",
+						"MonitoringSchedule", "Value",
+						a->monitor.name));
 	if (a->variant.name)
 		json_array_append_new(dims, json_pack("{s:s, s:s}", "Name",
 						      "VariantName", "Value",
@@ -507,8 +516,9 @@ static void build_alarm(struct desired_set *d, size_t *cap,
 	json_object_set_new(req, "AlarmName", json_string(a->meta.name));
 	json_object_set_new(req, "MetricName", json_string(a->metric));
 	json_object_set_new(req, "Namespace",
-			    json_string(a->namespace ? a->namespace :
-						       DEFAULT_NAMESPACE));
+			    json_string(a->namespace	? a->namespace :
+					a->monitor.name ? MONITOR_NAMESPACE :
+							  DEFAULT_NAMESPACE));
 	json_object_set_new(req, "Statistic",
 			    json_string(statistics[a->statistic]));
 	json_object_set_new(req, "Dimensions", dims);
@@ -612,10 +622,12 @@ static int build_monitor(struct desired_set *d, size_t *cap,
 		return -1;
 	}
 	req = json_pack(
-		"{s:{s:s}, s:{s:{s:s, s:s}}, "
+		"{s:{s:s, s:{s:s}}, s:{s:{s:s, s:s}}, "
 		"s:{s:[{s:{s:s, s:s, s:s}}]}, s:{s:{s:I, s:s, s:I}}, s:s, "
 		"s:{s:I}}",
 		"DataQualityAppSpecification", "ImageUri", image.ptr,
+		/* the metrics a drift alarm watches */
+		"Environment", "publish_cloudwatch_metrics", "Enabled",
 		"DataQualityJobInput", "EndpointInput", "EndpointName",
 		m->endpoint.name, "LocalPath",
 		"/opt/ml/processing/input/endpoint",
@@ -697,7 +709,7 @@ static void build_trigger(struct desired_set *d, size_t *cap,
 			  const struct desired_options *opt)
 {
 	struct desired_resource *r;
-	json_t *pattern = alarm_pattern(t), *rule, *targets, *params;
+	json_t *pattern = alarm_pattern(t), *rule, *targets, *params, *pipeline;
 	char *text = dump(pattern);
 	size_t i;
 
@@ -715,11 +727,15 @@ static void build_trigger(struct desired_set *d, size_t *cap,
 					  t->parameters.items[i].key, "Value",
 					  t->parameters.items[i].value));
 	targets = json_array();
-	json_array_append_new(
-		targets, json_pack("{s:s, s:s, s:s, s:{s:o}}", "Id", "pipeline",
-				   "Arn", t->pipeline_arn, "RoleArn",
-				   t->role_arn, "SageMakerPipelineParameters",
-				   "PipelineParameterList", params));
+	pipeline = json_pack("{s:s, s:s, s:s}", "Id", "pipeline", "Arn",
+			     t->pipeline_arn, "RoleArn", t->role_arn);
+	/* no parameters: the pipeline's defaults, and no empty list */
+	if (json_array_size(params))
+		json_object_set_new(pipeline, "SageMakerPipelineParameters",
+				    json_pack("{s:O}", "PipelineParameterList",
+					      params));
+	json_decref(params);
+	json_array_append_new(targets, pipeline);
 	if (t->sns_topic_arn)
 		json_array_append_new(targets,
 				      json_pack("{s:s, s:s}", "Id", "notify",

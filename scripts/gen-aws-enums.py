@@ -13,6 +13,7 @@ import sys
 ENUMS = [
     # (C name, service, shape)
     ("aws_enums_instance_types", "sagemaker", "ProductionVariantInstanceType"),
+    ("aws_enums_processing_instance_types", "sagemaker", "ProcessingInstanceType"),
 ]
 
 
