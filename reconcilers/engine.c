@@ -734,6 +734,43 @@ static void diff_all(struct engine *en)
 	check_prune(en);
 }
 
+/*
+ * Monitors and retraining rules are observed only where they matter: Git
+ * declares one, or the cache remembers this controller owning one (to
+ * prune it). A controller without them makes no call about them, and
+ * needs no permission for them.
+ */
+static bool needs_observing(struct engine *en, enum desired_kind kind)
+{
+	static const struct {
+		enum desired_kind kind;
+		const char *arn_part;
+	} optional[] = {
+		{ DESIRED_MONITOR_JOB, ":data-quality-job-definition/" },
+		{ DESIRED_MONITOR_SCHEDULE, ":monitoring-schedule/" },
+		{ DESIRED_RULE, ":rule/" },
+	};
+	const char *key, *part = NULL;
+	json_t *v;
+	size_t i;
+
+	for (i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+		if (optional[i].kind == kind)
+			part = optional[i].arn_part;
+	if (!part)
+		return true;
+	for (i = 0; i < en->want.n; i++)
+		if (en->want.items[i].kind == kind)
+			return true;
+	json_object_foreach(json_object_get(en->cache, "tags"), key, v)
+	{
+		if (strstr(key, part) &&
+		    !strcmp(engine_json_str(v, "m"), en->opt.controller))
+			return true;
+	}
+	return false;
+}
+
 static void local_revision(char *out, size_t size, const struct desired_set *d)
 {
 	struct buf all = BUF_INIT;
@@ -782,7 +819,8 @@ int engine_plan(struct engine **out, struct aws_client *aws,
 	}
 	/* endpoints before scaling: a target's owner is its endpoint's */
 	for (i = 0; i < N_RECONCILERS; i++)
-		if ((rc = registry[i]->observe(en, e)) < 0) {
+		if (needs_observing(en, registry[i]->kind) &&
+		    (rc = registry[i]->observe(en, e)) < 0) {
 			err_prefix(e, "observe %s",
 				   desired_kind_name(registry[i]->kind));
 			goto fail;
