@@ -16,6 +16,7 @@
 #include "http.h"
 #include "log.h"
 #include "mem.h"
+#include "sigv4.h"
 #include "source.h"
 #include "xmldoc.h"
 
@@ -96,37 +97,15 @@ static void summary(struct buf *out, const struct item *it)
 }
 
 /* OWNER/REPO of a Git URL: the path after the host, without .git */
+/* OWNER/REPO of a commit status: the target's, or the source URL's */
 static void repository(struct buf *out, const struct config_notify *t,
 		       const char *url)
 {
-	const char *p, *host;
-	size_t n;
-
 	buf_clear(out);
-	if (t->repository) {
+	if (t->repository)
 		buf_puts(out, t->repository);
-		return;
-	}
-	host = strstr(url, "://");
-	host = host ? host + 3 : url;
-	p = strstr(url, "://") ? strchr(host, '/') : strchr(host, ':');
-	if (!p)
-		return;
-	p++;
-	n = strlen(p);
-	if (n > 4 && !strcmp(p + n - 4, ".git"))
-		n -= 4;
-	buf_put(out, p, n);
-}
-
-static void url_escape(struct buf *out, const char *s)
-{
-	for (; *s; s++)
-		if ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
-		    (*s >= '0' && *s <= '9') || strchr("-_.~", *s))
-			buf_putc(out, *s);
-		else
-			buf_printf(out, "%%%02X", (unsigned char)*s);
+	else
+		source_repository_path(url, out);
 }
 
 /*
@@ -239,7 +218,7 @@ static int deliver(struct notifier *n, const struct config_notify *t,
 			buf_printf(&url, "%s/projects/",
 				   t->url ? t->url :
 					    "https://gitlab.com/api/v4");
-			url_escape(&url, repo.ptr);
+			sigv4_uri_encode(&url, repo.ptr, repo.len, false);
 			buf_printf(&url, "/statuses/%s", it->revision);
 			o = json_pack("{s:s, s:s, s:s%}", "state",
 				      good(it->event) ? "success" : "failed",

@@ -149,6 +149,23 @@ int source_resolve(const char *repo, const struct config *cfg, const char *rev,
 	return gitsrc_resolve(repo, s->branch, s->tag, s->commit, commit, e);
 }
 
+void source_repository_path(const char *url, struct buf *out)
+{
+	const char *p, *host;
+	size_t n;
+
+	host = strstr(url, "://");
+	host = host ? host + 3 : url;
+	p = strstr(url, "://") ? strchr(host, '/') : strchr(host, ':');
+	if (!p)
+		return;
+	p++;
+	n = strlen(p);
+	if (n > 4 && !strcmp(p + n - 4, ".git"))
+		n -= 4;
+	buf_put(out, p, n);
+}
+
 /* the last revision applied, kept in the state directory; "" if none */
 void source_applied_get(const struct config *cfg, char out[41])
 {
@@ -346,15 +363,10 @@ void source_record(const char *repo, const struct config *cfg,
 		rec->reason && *rec->reason ? ": " : "",
 		rec->reason ? rec->reason : "");
 	for (i = 0; push_records(cfg) && i < 5; i++) {
-		struct gitsrc_remote r;
-		char *token = NULL;
 		int rc;
 
 		err_clear(&e);
-		rc = remote_of(cfg, &r, &token, &e);
-		if (rc == 0)
-			rc = gitsrc_push(&r, repo, source_notes_ref(cfg), &e);
-		free(token);
+		rc = source_push(repo, cfg, source_notes_ref(cfg), &e);
 		if (rc == 0)
 			break;
 		/* only a refusal (a race with another writer) is retried */
@@ -382,6 +394,19 @@ out:
 	buf_release(&who);
 }
 
+int source_push(const char *repo, const struct config *cfg, const char *ref,
+		struct err *e)
+{
+	struct gitsrc_remote r;
+	char *token = NULL;
+	int rc;
+
+	if ((rc = remote_of(cfg, &r, &token, e)) == 0)
+		rc = gitsrc_push(&r, repo, ref, e);
+	free(token);
+	return rc;
+}
+
 int source_revert(const char *repo, const struct config *cfg, const char *head,
 		  const char *good, const char *reason, char out[41],
 		  struct err *e)
@@ -389,8 +414,6 @@ int source_revert(const char *repo, const struct config *cfg, const char *head,
 	const char *branch = cfg->source->branch;
 	const char *q = reason ? strstr(reason, "endpoint '") : NULL;
 	struct buf msg = BUF_INIT, ref = BUF_INIT;
-	struct gitsrc_remote r;
-	char *token = NULL;
 	int rc;
 
 	if (!branch || !gitsrc_is_url(cfg->source->url))
@@ -416,10 +439,8 @@ int source_revert(const char *repo, const struct config *cfg, const char *head,
 		   reason ? reason : "(none)", good);
 	buf_printf(&ref, "refs/heads/%s", branch);
 	if ((rc = gitsrc_revert_commit(repo, branch, cfg->source->path, head,
-				       good, msg.ptr, out, e)) == 0 &&
-	    (rc = remote_of(cfg, &r, &token, e)) == 0)
-		rc = gitsrc_push(&r, repo, ref.ptr, e);
-	free(token);
+				       good, msg.ptr, out, e)) == 0)
+		rc = source_push(repo, cfg, ref.ptr, e);
 	buf_release(&msg);
 	buf_release(&ref);
 	return rc;

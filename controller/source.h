@@ -17,6 +17,13 @@
  * when it cannot be read or `path` is NULL. */
 char *source_secret(const char *path, const char *what);
 
+/*
+ * The repository's path on its host, from its URL: "acme/ml-deploy" of
+ * https://github.com/acme/ml-deploy.git or git@github.com:acme/ml-deploy
+ * (appended to `out`; nothing when the URL has no path).
+ */
+void source_repository_path(const char *url, struct buf *out);
+
 /* Clones or fetches a remote source into its mirror, records merged. */
 int source_fetch(const struct config *cfg, struct err *e);
 
@@ -55,6 +62,10 @@ bool source_failed_before(const char *repo, const struct config *cfg,
  */
 void source_record(const char *repo, const struct config *cfg,
 		   struct record *rec);
+
+/* Pushes `ref` of the mirror `repo` to the source's remote (never forced). */
+int source_push(const char *repo, const struct config *cfg, const char *ref,
+		struct err *e);
 
 /*
  * reconcile.rollback: revert-commit: a commit on the followed branch
