@@ -133,6 +133,25 @@ static const struct schema_field verify_fields[] = {
 static const struct schema_shape verify_shape =
 	SHAPE("verify", struct config_verify, verify_fields, NULL);
 
+/* "30s", "5m", "1h" in seconds (60 when not set); 5s to 24h */
+static long interval_seconds(struct schema_ctx *c, const struct ynode *map,
+			     const char *path, const char *text)
+{
+	long n, seconds;
+	char unit;
+
+	if (!text)
+		return 60;
+	n = strtol(text, NULL, 10);
+	unit = text[strlen(text) - 1];
+	seconds = n * (unit == 'h' ? 3600 : unit == 'm' ? 60 : 1);
+	if (seconds < 5 || seconds > 86400)
+		schema_error(c, schema_node(map, "interval"),
+			     "%s.interval: expected 5s to 24h, found \"%s\"",
+			     path, text);
+	return seconds;
+}
+
 static void check_source(struct schema_ctx *c, void *obj,
 			 const struct ynode *map, const char *path)
 {
@@ -151,21 +170,7 @@ static void check_source(struct schema_ctx *c, void *obj,
 			     "%s.url: a token is sent only over https://, "
 			     "found \"%s\"",
 			     path, s->url);
-	if (s->interval) {
-		long n = strtol(s->interval, NULL, 10);
-		char unit = s->interval[strlen(s->interval) - 1];
-
-		s->interval_seconds = n * (unit == 'h' ? 3600 :
-					   unit == 'm' ? 60 :
-							 1);
-		if (s->interval_seconds < 5 || s->interval_seconds > 86400)
-			schema_error(c, schema_node(map, "interval"),
-				     "%s.interval: expected 5s to 24h, found "
-				     "\"%s\"",
-				     path, s->interval);
-	} else {
-		s->interval_seconds = 60;
-	}
+	s->interval_seconds = interval_seconds(c, map, path, s->interval);
 }
 
 static const struct schema_field source_fields[] = {
@@ -369,6 +374,77 @@ static const struct schema_field leader_fields[] = {
 static const struct schema_shape leader_shape = SHAPE(
 	"leaderElection", struct config_leader, leader_fields, check_leader);
 
+static const char *const provider_values[] = { "github", "gitlab", NULL };
+static const char *const promotion_mode_values[] = { "pull-request", "commit",
+						     NULL };
+
+static const struct schema_rule rule_group = {
+	.what = "a model package group name",
+	.expect = "1 to 63 letters, digits and hyphens, starting and ending "
+		  "with a letter or digit",
+	.min_len = 1,
+	.max_len = 63,
+	.pattern = "[a-zA-Z0-9](-*[a-zA-Z0-9])*",
+};
+
+static const struct schema_rule rule_branch = {
+	.what = "a branch name",
+	.expect = "letters, digits and . _ / -, not starting with - or /",
+	.min_len = 1,
+	.max_len = 200,
+	.pattern = "[A-Za-z0-9._][A-Za-z0-9._/-]*",
+};
+
+static const struct schema_field pull_request_fields[] = {
+	F("provider", SCHEMA_ENUM, struct config_pull_request, provider, REQ,
+	  .values = provider_values),
+	F("repository", SCHEMA_STR, struct config_pull_request, repository,
+	  .rule = &rule_repository),
+	F("apiUrl", SCHEMA_STR, struct config_pull_request, api_url,
+	  .rule = &rule_endpoint_url),
+	F("tokenFile", SCHEMA_STR, struct config_pull_request, token_file, REQ,
+	  .rule = &rule_path),
+};
+static const struct schema_shape pull_request_shape = SHAPE(
+	"pullRequest", struct config_pull_request, pull_request_fields, NULL);
+
+static void check_promotion(struct schema_ctx *c, void *obj,
+			    const struct ynode *map, const char *path)
+{
+	struct config_promotion *p = obj;
+
+	if (p->mode != CONFIG_PROMOTION_COMMIT && !p->pull_request &&
+	    !schema_has(map, "pullRequest"))
+		schema_error(c, schema_owner(c, map),
+			     "%s: missing required field 'pullRequest' (mode "
+			     "pull-request opens one; mode commit pushes "
+			     "straight to the branch)",
+			     path);
+	if (p->mode == CONFIG_PROMOTION_COMMIT &&
+	    schema_has(map, "pullRequest"))
+		schema_error(c, schema_key(c, map, "pullRequest"),
+			     "%s.pullRequest: not used by mode commit", path);
+	p->interval_seconds = interval_seconds(c, map, path, p->interval);
+}
+
+static const struct schema_field promotion_fields[] = {
+	F("modelPackageGroups", SCHEMA_STR_LIST, struct config_promotion,
+	  groups, REQ, .rule = &rule_group, .max_items = 50),
+	F("branch", SCHEMA_STR, struct config_promotion, branch,
+	  .rule = &rule_branch),
+	F("path", SCHEMA_STR, struct config_promotion, path,
+	  .rule = &rule_path),
+	F("mode", SCHEMA_ENUM, struct config_promotion, mode,
+	  .values = promotion_mode_values),
+	F("interval", SCHEMA_STR, struct config_promotion, interval,
+	  .rule = &rule_interval),
+	F("pullRequest", SCHEMA_STRUCT, struct config_promotion, pull_request,
+	  .shape = &pull_request_shape),
+};
+static const struct schema_shape promotion_shape =
+	SHAPE("promotion", struct config_promotion, promotion_fields,
+	      check_promotion);
+
 static const struct schema_field config_fields[] = {
 	F("name", SCHEMA_STR, struct config, name, REQ, .rule = &rule_name),
 	F("stateDir", SCHEMA_STR, struct config, state_dir, .rule = &rule_path),
@@ -386,6 +462,8 @@ static const struct schema_field config_fields[] = {
 	  .count_off = offsetof(struct config, n_notify), .max_items = 16),
 	F("leaderElection", SCHEMA_STRUCT, struct config, leader_election,
 	  .shape = &leader_shape),
+	F("promotion", SCHEMA_STRUCT, struct config, promotion,
+	  .shape = &promotion_shape),
 };
 static const struct schema_shape config_shape =
 	SHAPE("config", struct config, config_fields, NULL);

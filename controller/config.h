@@ -100,6 +100,36 @@ struct config_leader {
 	struct mf_int renew_seconds;
 };
 
+enum config_promotion_mode {
+	CONFIG_PROMOTION_UNSET, /* pull-request */
+	CONFIG_PROMOTION_PULL_REQUEST,
+	CONFIG_PROMOTION_COMMIT,
+};
+
+enum config_provider {
+	CONFIG_PROVIDER_UNSET,
+	CONFIG_PROVIDER_GITHUB,
+	CONFIG_PROVIDER_GITLAB,
+};
+
+struct config_pull_request {
+	enum config_provider provider;
+	char *repository; /* OWNER/REPO; NULL: from source.url */
+	char *api_url; /* NULL: the provider's public API */
+	char *token_file;
+};
+
+/* registry-to-Git promotion of new model package versions */
+struct config_promotion {
+	struct mf_str_list groups; /* modelPackageGroups */
+	char *branch; /* NULL: source.branch */
+	char *path; /* NULL: source.path */
+	enum config_promotion_mode mode;
+	char *interval;
+	long interval_seconds; /* source's when not set */
+	struct config_pull_request *pull_request;
+};
+
 struct config {
 	char *name;
 	char *state_dir;
@@ -111,6 +141,7 @@ struct config {
 	struct config_notify *notify;
 	size_t n_notify;
 	struct config_leader *leader_election;
+	struct config_promotion *promotion;
 	char *file; /* where it was loaded from */
 };
 

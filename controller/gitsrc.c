@@ -965,6 +965,119 @@ out:
 	return rc;
 }
 
+int gitsrc_commit_files(const char *repo_path, const char *branch,
+			const char *parent, bool create,
+			const struct gitsrc_file *files, size_t n,
+			const char *message, char out[41], struct err *e)
+{
+	git_repository *repo = NULL;
+	git_commit *p = NULL;
+	git_tree *tree = NULL, *pt = NULL;
+	git_index *index = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL, *moved = NULL;
+	struct buf name = BUF_INIT;
+	git_oid pid, id, tid;
+	size_t i;
+	int rc;
+
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	buf_printf(&name, "refs/heads/%s", branch);
+	if (git_oid_fromstr(&pid, parent) < 0 ||
+	    git_commit_lookup(&p, repo, &pid) < 0 ||
+	    git_commit_tree(&pt, p) < 0 || git_index_new(&index) < 0 ||
+	    git_index_read_tree(index, pt) < 0) {
+		rc = git_fail(e, "the commit");
+		goto out;
+	}
+	for (i = 0; i < n; i++) {
+		git_index_entry ie;
+
+		memset(&ie, 0, sizeof(ie));
+		ie.path = files[i].path;
+		ie.mode = GIT_FILEMODE_BLOB;
+		/* an in-memory index: the blob is written first */
+		if (git_blob_create_from_buffer(&ie.id, repo, files[i].data,
+						files[i].len) < 0 ||
+		    git_index_add(index, &ie) < 0) {
+			rc = git_fail(e, files[i].path);
+			goto out;
+		}
+	}
+	if (git_index_write_tree_to(&tid, index, repo) < 0 ||
+	    git_tree_lookup(&tree, repo, &tid) < 0 ||
+	    git_signature_now(&sig, "sagesync", "sagesync@localhost") < 0) {
+		rc = git_fail(e, "the commit");
+		goto out;
+	}
+	{
+		const git_commit *parents[] = { p };
+
+		if (git_commit_create(&id, repo, NULL, sig, sig, NULL, message,
+				      tree, 1, parents) < 0) {
+			rc = git_fail(e, "the commit");
+			goto out;
+		}
+	}
+	if (create) {
+		int made = git_reference_create(&moved, repo, name.ptr, &id, 0,
+						"sagesync: promote");
+
+		if (made == GIT_EEXISTS) {
+			rc = err_set(e, ERR_LIMIT, "%s exists already",
+				     name.ptr);
+			goto out;
+		} else if (made < 0) {
+			rc = git_fail(e, name.ptr);
+			goto out;
+		}
+	} else if (git_reference_lookup(&ref, repo, name.ptr) < 0) {
+		rc = git_fail(e, name.ptr);
+		goto out;
+	} else if (!git_oid_equal(git_reference_target(ref), &pid)) {
+		rc = err_set(e, ERR_LIMIT, "%s moved on; not committed",
+			     name.ptr);
+		goto out;
+	} else if (git_reference_set_target(&moved, ref, &id,
+					    "sagesync: promote") < 0) {
+		rc = git_fail(e, name.ptr);
+		goto out;
+	}
+	git_oid_tostr(out, 41, &id);
+out:
+	buf_release(&name);
+	git_reference_free(moved);
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	git_tree_free(pt);
+	git_index_free(index);
+	git_commit_free(p);
+	git_repository_free(repo);
+	return rc;
+}
+
+int gitsrc_ref_exists(const char *repo_path, const char *name, struct err *e)
+{
+	git_repository *repo = NULL;
+	git_reference *ref = NULL;
+	int rc;
+
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	rc = git_reference_lookup(&ref, repo, name);
+	if (rc == 0)
+		rc = 1;
+	else if (rc == GIT_ENOTFOUND)
+		rc = 0;
+	else
+		rc = git_fail(e, name);
+	git_reference_free(ref);
+	git_repository_free(repo);
+	return rc;
+}
+
 int gitsrc_verify_content(const char *repo_path, const char *path,
 			  const char *commit, const char *allowed_signers,
 			  struct buf *principal, struct err *e)

@@ -154,6 +154,28 @@ int gitsrc_revert_commit(const char *repo, const char *branch, const char *path,
 			 const char *head, const char *good,
 			 const char *message, char out[41], struct err *e);
 
+/* A file of a new commit: its path in the repository and its content. */
+struct gitsrc_file {
+	const char *path;
+	const char *data;
+	size_t len;
+};
+
+/*
+ * A commit of `parent`'s tree with `files` written into it (as regular
+ * files), its message `message`, on the branch `branch`: a new branch
+ * when `create` (ERR_LIMIT if it exists), else one that must still be at
+ * `parent` (ERR_LIMIT when it moved on). Its id goes into `out`; push it
+ * with gitsrc_push.
+ */
+int gitsrc_commit_files(const char *repo, const char *branch,
+			const char *parent, bool create,
+			const struct gitsrc_file *files, size_t n,
+			const char *message, char out[41], struct err *e);
+
+/* 1 when the reference `name` exists, 0 when not, <0 on error. */
+int gitsrc_ref_exists(const char *repo, const char *name, struct err *e);
+
 /* libgit2's process-wide state: call once at exit. */
 void gitsrc_global_cleanup(void);
 
