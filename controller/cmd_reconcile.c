@@ -29,6 +29,7 @@
 #include "lease.h"
 #include "log.h"
 #include "notify.h"
+#include "promote.h"
 #include "records.h"
 #include "source.h"
 #include "mem.h"
@@ -375,6 +376,7 @@ struct once_options {
 	 * the same changes in this plan are marked inherited */
 	const char *base_changes;
 	const char *heading; /* of the Markdown plan */
+	FILE *out; /* where the plan goes; NULL: stdout */
 };
 
 struct outcome {
@@ -438,6 +440,7 @@ static int once(enum mode mode, const struct config *cfg,
 	struct engine_options eopt = { 0 };
 	struct err e = ERR_INIT;
 	struct plan *p;
+	FILE *fp = opt->out ? opt->out : stdout;
 	int rc = CMD_FAILED;
 
 	memset(out, 0, sizeof(*out));
@@ -456,13 +459,15 @@ static int once(enum mode mode, const struct config *cfg,
 		}
 		/* a pull request's reader sees why in the comment */
 		if (!opt->quiet && opt->output == OUTPUT_MARKDOWN && diags.n) {
-			printf("%s\n\n**Invalid: nothing of this revision would "
-			       "be applied.**\n\n",
-			       opt->heading ? opt->heading : "");
+			fprintf(fp,
+				"%s\n\n**Invalid: nothing of this revision "
+				"would be applied.**\n\n",
+				opt->heading ? opt->heading : "");
 			for (i = 0; i < diags.n; i++)
-				printf("- `%s:%d:%d`: %s\n",
-				       diags.items[i].file, diags.items[i].line,
-				       diags.items[i].col, diags.items[i].msg);
+				fprintf(fp, "- `%s:%d:%d`: %s\n",
+					diags.items[i].file,
+					diags.items[i].line, diags.items[i].col,
+					diags.items[i].msg);
 		}
 		if (diags.n) {
 			out->invalid = true;
@@ -536,13 +541,13 @@ static int once(enum mode mode, const struct config *cfg,
 	} else if (opt->output == OUTPUT_JSON) {
 		char *s = plan_json(p);
 
-		puts(s);
+		fprintf(fp, "%s\n", s);
 		free(s);
 	} else if (opt->output == OUTPUT_MARKDOWN) {
-		plan_markdown(p, stdout, opt->heading);
+		plan_markdown(p, fp, opt->heading);
 	} else {
-		printf("revision %s\n", engine_revision(en));
-		plan_print(p, stdout);
+		fprintf(fp, "revision %s\n", engine_revision(en));
+		plan_print(p, fp);
 	}
 	if (mode == PLAN)
 		rc = p->n ? CMD_USAGE /* 2: changes */ : CMD_OK;
@@ -573,6 +578,34 @@ out:
 	return rc;
 }
 
+/*
+ * plan --base: the base revision's plan, quietly, so that the head's plan
+ * can tell the changes of the revisions under review from those pending
+ * before them. A base that cannot be planned (say, it has errors) leaves
+ * `changes` empty: every change is then the head's.
+ */
+static void plan_base(struct buf *changes, struct buf *heading,
+		      const struct config *cfg, struct aws_client *aws,
+		      const char *repo, const char *base, const char *head,
+		      bool say_base)
+{
+	/* the base's plan is not for the reader: only its changes count */
+	struct once_options opt = { .quiet = true };
+	struct outcome o;
+
+	once(PLAN, cfg, aws, repo, base, &opt, &o);
+	if (o.invalid)
+		log_msg(LOG_WARN, base, NULL,
+			"the base revision has errors; every change is shown "
+			"as the head's");
+	buf_puts(changes, o.changes.ptr ? o.changes.ptr : "");
+	buf_release(&o.changes);
+	if (say_base)
+		printf("base %s\n", base);
+	buf_printf(heading, "### sagesync plan: `%s`, `%.7s` → `%.7s`",
+		   cfg->name, base, head);
+}
+
 /* ---- the daemon ---------------------------------------------------------- */
 
 struct daemon {
@@ -594,6 +627,8 @@ struct daemon {
 	struct lease *lease; /* leaderElection; NULL: the only controller */
 	struct aws_client *lease_aws;
 	char *github, *gitlab; /* the webhook secrets */
+	struct promoter *promoter; /* config promotion; NULL: none */
+	struct timespec promoted; /* the last registry poll (monotonic) */
 };
 
 static void wake(struct daemon *d, int sig)
@@ -804,6 +839,77 @@ static bool same_server(const struct daemon *d, const struct config *old)
 	return same;
 }
 
+/* a promotion's pull request body: the plan of its branch, as `plan
+ * --base BRANCH --head PROMOTION --output markdown` writes it */
+static void promotion_plan(void *payload, const char *repo, const char *base,
+			   const char *head, struct buf *out)
+{
+	struct daemon *d = payload;
+	struct buf changes = BUF_INIT, heading = BUF_INIT;
+	struct once_options opt = { .output = OUTPUT_MARKDOWN };
+	struct outcome o;
+	char *text = NULL;
+	size_t len = 0;
+
+	plan_base(&changes, &heading, d->cfg, d->aws, repo, base, head, false);
+	opt.base_changes = changes.ptr;
+	opt.heading = heading.ptr;
+	if ((opt.out = open_memstream(&text, &len))) {
+		once(PLAN, d->cfg, d->aws, repo, head, &opt, &o);
+		fclose(opt.out);
+		buf_put(out, text, len);
+		buf_release(&o.changes);
+	}
+	free(text);
+	buf_release(&changes);
+	buf_release(&heading);
+}
+
+static void promoter_restart(struct daemon *d)
+{
+	struct promote_options po = { 0 };
+
+	promoter_free(d->promoter);
+	d->promoter = NULL;
+	if (!d->cfg->promotion)
+		return;
+	po.cfg = d->cfg;
+	po.aws = d->aws;
+	po.m = d->m;
+	po.plan = promotion_plan;
+	po.payload = d;
+	promoter_new(&d->promoter, &po);
+	memset(&d->promoted, 0, sizeof(d->promoted));
+}
+
+/* the registry poll, every promotion.interval, by the leader */
+static void promote(struct daemon *d, const char *repo)
+{
+	const struct config_promotion *pr = d->cfg->promotion;
+	long every = pr && pr->interval ? pr->interval_seconds :
+					  d->cfg->source->interval_seconds;
+
+	if (!d->promoter || !lease_may_write(d->lease) ||
+	    (d->promoted.tv_sec && seconds_since(&d->promoted) < every - 1))
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &d->promoted);
+	if (!gitsrc_is_url(d->cfg->source->url)) {
+		log_msg(LOG_WARN, NULL, NULL,
+			"promotion: needs a remote source (a URL) to push "
+			"to; '%s' is a local path",
+			d->cfg->source->url);
+		return;
+	}
+	/* committed straight to the branch: deploy it now */
+	if (promoter_poll(d->promoter, repo) > 0 &&
+	    pr->mode == CONFIG_PROMOTION_COMMIT) {
+		pthread_mutex_lock(&d->lock);
+		d->now = true;
+		d->why = "promotion";
+		pthread_mutex_unlock(&d->lock);
+	}
+}
+
 /* SIGHUP: a new config, if it is valid; the old one stays otherwise. */
 static void reload(struct daemon *d)
 {
@@ -841,6 +947,7 @@ static void reload(struct daemon *d)
 		aws = a;
 	}
 	notifier_start(&d->notifier, d->cfg, d->aws, d->m);
+	promoter_restart(d);
 	if (!same_server(d, cfg) && serve(d, &e) < 0)
 		log_msg(LOG_ERROR, NULL, NULL, "reload: %s", e.msg);
 	log_msg(LOG_INFO, NULL, NULL, "reloaded %s: following %s every %lds",
@@ -1103,6 +1210,8 @@ static bool cycle(struct daemon *d, const char *why)
 		metrics_add(d->m, "sagesync_drift_detected_total", NULL,
 			    (double)o.drifts);
 	buf_release(&o.changes);
+	if (git)
+		promote(d, repo.ptr);
 out:
 	labels[1] = result;
 	metrics_add(d->m, "sagesync_reconcile_total", labels, 1);
@@ -1143,12 +1252,14 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 	metrics_new(&d.m);
 	declare_metrics(d.m);
 	notify_declare_metrics(d.m);
+	promote_declare_metrics(d.m);
 	if (aws_for(&d.aws, cfg, d.m, &e) < 0 || serve(&d, &e) < 0) {
 		log_msg(LOG_ERROR, NULL, NULL, "%s", e.msg);
 		rc = CMD_FAILED;
 		wake(&d, SIGTERM);
 	} else {
 		notifier_start(&d.notifier, d.cfg, d.aws, d.m);
+		promoter_restart(&d);
 	}
 	metrics_set(d.m, "sagesync_leader", NULL, cfg->leader_election ? 0 : 1);
 	if (cfg->leader_election && rc == CMD_OK) {
@@ -1200,8 +1311,12 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 			break;
 		reconciled = cycle(&d, why);
 
-		/* the next one: the interval, give or take 10% */
+		/* the next one: the interval, give or take 10% (the
+		 * registry's, when it is polled more often) */
 		interval = d.cfg->source->interval_seconds;
+		if (d.cfg->promotion && d.cfg->promotion->interval &&
+		    d.cfg->promotion->interval_seconds < interval)
+			interval = d.cfg->promotion->interval_seconds;
 		wait_ms = interval * 900 +
 			  (long)arc4random_uniform(
 				  (uint32_t)(interval * 200 + 1));
@@ -1221,6 +1336,7 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 		pthread_mutex_unlock(&d.lock);
 	}
 	notifier_stop(d.notifier);
+	promoter_free(d.promoter);
 	lease_stop(d.lease);
 	aws_client_free(d.lease_aws);
 	httpd_stop(d.h);
@@ -1258,34 +1374,6 @@ struct cli_args {
 	enum output output;
 	bool mass; /* --allow-mass-prune */
 };
-
-/*
- * plan --base: the base revision's plan, quietly, so that the head's plan
- * can tell the changes of the revisions under review from those pending
- * before them. A base that cannot be planned (say, it has errors) leaves
- * `changes` empty: every change is then the head's.
- */
-static void plan_base(struct buf *changes, struct buf *heading,
-		      const struct config *cfg, struct aws_client *aws,
-		      const char *repo, const char *base, const char *head,
-		      const struct cli_args *a)
-{
-	/* the base's plan is not for the reader: only its changes count */
-	struct once_options opt = { .quiet = true };
-	struct outcome o;
-
-	once(PLAN, cfg, aws, repo, base, &opt, &o);
-	if (o.invalid)
-		log_msg(LOG_WARN, base, NULL,
-			"the base revision has errors; every change is shown "
-			"as the head's");
-	buf_puts(changes, o.changes.ptr ? o.changes.ptr : "");
-	buf_release(&o.changes);
-	if (a->output == OUTPUT_TEXT)
-		printf("base %s\n", base);
-	buf_printf(heading, "### sagesync plan: `%s`, `%.7s` → `%.7s`",
-		   cfg->name, base, head);
-}
 
 /*
  * The CLI's reconcile: fetch a remote source, choose the revision, check
@@ -1357,7 +1445,7 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 	opt.restore = mode == ROLLBACK;
 	if (base[0]) {
 		plan_base(&base_changes, &heading, cfg, aws, repo.ptr, base,
-			  commit, a);
+			  commit, a->output == OUTPUT_TEXT);
 		opt.base_changes = base_changes.ptr;
 	} else if (mode == PLAN) {
 		buf_printf(&heading, "### sagesync plan: `%s` at `%.7s`",
