@@ -72,6 +72,27 @@ spec:
       instanceType: ml.m5.large
       instanceCount: 1
       autoscaling: {min: 1, max: 2, targetInvocationsPerInstance: 100}
+  dataCapture: {samplingPercentage: 100, destinationS3Uri: "s3://acme-ml-monitoring/shadow/capture"}
+---
+apiVersion: sagesync/v1
+kind: DataQualityMonitor
+metadata: {name: churn-shadow-quality}
+spec:
+  endpoint: churn-shadow
+  schedule: cron(0 * ? * * *)
+  output: s3://acme-ml-monitoring/shadow/reports
+  instanceType: ml.m5.xlarge
+  roleArn: arn:aws:iam::123456789012:role/sagemaker-monitoring
+---
+apiVersion: sagesync/v1
+kind: RetrainTrigger
+metadata: {name: churn-shadow-retrain}
+spec:
+  alarms: [churn-shadow-5xx]
+  pipelineArn: arn:aws:sagemaker:us-east-1:123456789012:pipeline/churn-train
+  parameters: {Reason: errors}
+  roleArn: arn:aws:iam::123456789012:role/eventbridge-start-pipeline
+  snsTopicArn: TOPIC
 ---
 apiVersion: sagesync/v1
 kind: Alarm
@@ -86,6 +107,7 @@ spec:
   threshold: 5
   comparison: GreaterThanOrEqualToThreshold
 EOF
+sed -i "s|TOPIC|$topic|" "$repo/shadow.yaml"
 sed -i 's/bakeSeconds: 300/bakeSeconds: 1/' "$repo/endpoint.yaml"
 publish "A: the quickstart and a shadow endpoint"
 a=$(git -C "$repo" rev-parse HEAD)
@@ -101,6 +123,7 @@ reconcile: {rollback: revert-commit, maxPrunePercent: 100}
 notify:
   - {type: sns, topicArn: "$topic"}
 leaderElection: {table: sagesync-leases, leaseSeconds: 5, renewSeconds: 1}
+promotion: {modelPackageGroups: [churn], mode: commit}
 EOC
 mkdir "$tmp/state"
 
@@ -133,14 +156,32 @@ equals "a revert commit was pushed" "$(git -C "$repo" rev-parse "$a^{tree}")" \
 delivered() { [ "$(metric 'sagesync_notifications_total{target="sns",result="delivered"}')" -ge 1 ]; }
 wait_for 30 delivered && ok || bad "no notification was published"
 
-# C: the shadow endpoint goes: pruned with its model, config, alarm and
-# scalable target
+# B2: the monitor runs daily, the trigger passes another reason and
+# notifies no topic: a new job definition, the schedule and rule updated
+git -C "$repo" pull -q --rebase=false origin main 2>/dev/null
+sed -i -e 's/cron(0 \* ? \* \* \*)/cron(0 3 ? * * *)/' -e 's/Reason: errors/Reason: 5xx/' \
+	-e '/snsTopicArn/d' "$repo/shadow.yaml"
+publish "B2: a daily monitor, another retraining reason"
+reconcile
+equals "B2 updates the schedule" "cron(0 3 ? * * *)" "$(aws sagemaker describe-monitoring-schedule \
+	--monitoring-schedule-name churn-shadow-quality \
+	--query MonitoringScheduleConfig.ScheduleConfig.ScheduleExpression --output text)"
+equals "B2 updates the rule's targets" pipeline "$(aws events list-targets-by-rule \
+	--rule churn-shadow-retrain --query 'Targets[].Id' --output text)"
+
+# C: the shadow endpoint goes: pruned with its model, config, alarm,
+# scalable target, monitor and retraining rule
 git -C "$repo" rm -q shadow.yaml
 sed -i 's/threshold: 5$/threshold: 7/' "$repo/alarms.yaml"
 publish "C: no shadow endpoint, and a new 5xx threshold"
 reconcile
 equals "the shadow is pruned" 0 "$(aws sagemaker list-endpoints --name-contains shadow \
 	--query 'length(Endpoints)' --output text)"
+equals "its monitor is pruned" 0 "$(aws sagemaker list-monitoring-schedules \
+	--query 'length(MonitoringScheduleSummaries)' --output text)"
+equals "its job definitions too" 0 "$(aws sagemaker list-data-quality-job-definitions \
+	--query 'length(JobDefinitionSummaries)' --output text)"
+equals "its rule too" 0 "$(aws events list-rules --query 'length(Rules)' --output text)"
 equals "C leaves churn-prod serving" InService "$(endpoint EndpointStatus)"
 equals "C updates the alarm" 7.0 "$(threshold)"
 
@@ -163,9 +204,10 @@ else ok; fi
 
 # every action of the policy was used (the daemon's call counts, doctor's
 # DescribeTable, the release's DeleteItem); the iam: actions are AWS's
-# own checks. sagemaker:DescribeModel is the one path not taken here: a
-# CreateModel that finds its model made by an earlier attempt, cut short
-# by a crash, describes it to adopt it (rec_model.c, engine_adopt).
+# own checks. sagemaker:DescribeModel and DescribeDataQualityJobDefinition
+# are the paths not taken here: a create that finds its resource made by
+# an earlier attempt, cut short by a crash, describes it to adopt it
+# (rec_model.c, engine_adopt).
 python3 - "$policy" "$tmp/metrics" >"$tmp/out" <<'PY'
 import json, re, sys
 policy, metrics = sys.argv[1], sys.argv[2]
@@ -178,7 +220,8 @@ used = {f"{s}:{o}" for s, o in re.findall(
     r'^sagesync_aws_calls_total\{service="([^"]+)",operation="([^"]+)"\} [1-9]',
     open(metrics).read(), re.M)}
 used |= {"dynamodb:DescribeTable", "dynamodb:DeleteItem",
-         "sagemaker:DescribeModel"}
+         "sagemaker:DescribeModel",
+         "sagemaker:DescribeDataQualityJobDefinition"}
 for a in sorted(allowed - used):
     print("unused:", a)
 for a in sorted(used - allowed):
