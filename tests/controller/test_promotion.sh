@@ -5,7 +5,7 @@
 # loopback server) whose diff approves and deploys that version; merging
 # it deploys it; a restart without the state proposes nothing again; mode
 # commit commits a newer version straight to the branch, which deploys.
-# Usage: test_promote.sh SAGESYNC SOURCE_DIR
+# Usage: test_promotion.sh SAGESYNC SOURCE_DIR
 set -u
 bin=$(realpath "$1")
 src=$2
