@@ -1236,6 +1236,24 @@ out:
  * as soon as a webhook push arrives; serve HTTP; SIGHUP reloads the
  * config; exit 0 on SIGTERM once the reconcile in flight is done.
  */
+/* the registry poll between reconciles: fetch, then promote */
+static bool promote_only(struct daemon *d)
+{
+	struct buf repo = BUF_INIT;
+	struct err e = ERR_INIT;
+
+	if (!d->promoter || !lease_may_write(d->lease))
+		return true;
+	if (!gitsrc_is_url(d->cfg->source->url))
+		promote(d, d->cfg->source->url); /* says why it cannot */
+	else if (source_fetch(d->cfg, &e) < 0)
+		log_msg(LOG_WARN, NULL, NULL, "promotion: fetch: %s", e.msg);
+	else if (source_repo(&repo, d->cfg, &e) == 1)
+		promote(d, repo.ptr);
+	buf_release(&repo);
+	return true;
+}
+
 static int daemon_loop(const char *config_path, struct config *cfg)
 {
 	struct daemon d;
@@ -1296,6 +1314,8 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 			cfg->source->url, cfg->source->branch ? " branch " : "",
 			cfg->source->branch ? cfg->source->branch : "",
 			cfg->source->interval_seconds);
+	struct timespec last = { 0, 0 }; /* the last reconcile (monotonic) */
+
 	for (;;) {
 		struct timespec until;
 		long interval, wait_ms;
@@ -1316,7 +1336,16 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 		}
 		if (!again)
 			break;
-		reconciled = cycle(&d, why);
+		/* woken for the registry poll alone: no reconcile before
+		 * source.interval (give or take its 10%) */
+		if (!strcmp(why, "interval") && last.tv_sec &&
+		    seconds_since(&last) <
+			    d.cfg->source->interval_seconds * 0.9) {
+			reconciled = promote_only(&d);
+		} else {
+			reconciled = cycle(&d, why);
+			clock_gettime(CLOCK_MONOTONIC, &last);
+		}
 
 		/* the next one: the interval, give or take 10% (the
 		 * registry's, when it is polled more often) */

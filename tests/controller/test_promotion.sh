@@ -116,8 +116,15 @@ contains "and which package" "model-package/churn/8"
 	ok || bad "the proposed change does not validate"
 git -C "$repo" checkout -q main
 
-# two more polls: nothing more
+# two more polls: nothing more, one ListModelPackages call each, and no
+# reconcile (source.interval is 1h)
+seen=$(cycles)
+sim POST /_sim/reset >/dev/null
 sleep 11
+polls=$(calls 'ListModelPackages$')
+[ "$polls" -ge 2 ] && [ "$polls" -le 3 ] && ok || bad "$polls registry polls in 11 s (interval 5s)"
+equals "only ListModelPackages between reconciles" "$polls" "$(calls '.')"
+equals "no reconcile between polls" "$seen" "$(cycles)"
 equals "still one request" 1 "$(requests)"
 equals "still one branch" 1 "$(branches)"
 equals "counted" 1 "$(metric 'sagesync_promotions_total{group="churn",result="proposed"}')"
