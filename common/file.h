@@ -1,6 +1,7 @@
 /*
  * Whole-file reads with a size limit, so that a hostile or mistaken input
- * (a 10 GB "manifest") is refused before it is read into memory.
+ * (a 10 GB "manifest") is refused before it is read into memory; and
+ * removing a temporary tree.
  */
 #ifndef SAGESYNC_COMMON_FILE_H
 #define SAGESYNC_COMMON_FILE_H
@@ -17,5 +18,9 @@
  */
 int file_read(struct buf *out, const char *path, size_t max_bytes,
 	      struct err *e);
+
+/* Removes `path` and everything below it; links are removed, never
+ * followed. Best effort: what cannot be removed stays. */
+void file_remove_tree(const char *path);
 
 #endif

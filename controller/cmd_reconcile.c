@@ -6,7 +6,6 @@
  * `sagesync run`, the daemon, is here too: it does the same in a loop.
  */
 #include <errno.h>
-#include <ftw.h>
 #include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
@@ -303,15 +302,6 @@ static const char status_usage[] =
 	"SEE ALSO\n"
 	"    sagesync history --help, sagesync plan --help, docs/reconcile.md\n";
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* FILE names under the export directory, as REV:PATH for people */
 static void rename_files(struct diag_list *d, const char *tmp,
 			 const char *commit, const char *path)
@@ -358,7 +348,7 @@ static int load_source(struct manifest_set **set, const struct config *cfg,
 		rc = manifest_load(set, tmp, NULL, diags);
 		rename_files(diags, tmp, commit, cfg->source->path);
 	}
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	file_remove_tree(tmp);
 	return rc;
 }
 

@@ -901,64 +901,78 @@ out:
 	return rc;
 }
 
+/*
+ * A commit of tree `tid` with parent `p`, by sagesync, on `branch`: a new
+ * branch when `create` (ERR_LIMIT if it exists), else the branch must
+ * still be at `p` (ERR_LIMIT when it moved on). Its id into `out`.
+ */
+static int commit_onto(git_repository *repo, const char *branch, git_commit *p,
+		       const git_oid *tid, bool create, const char *message,
+		       char out[41], struct err *e)
+{
+	git_tree *tree = NULL;
+	git_signature *sig = NULL;
+	git_reference *ref = NULL, *moved = NULL;
+	struct buf name = BUF_INIT;
+	const git_commit *parents[1];
+	git_oid id;
+	int rc = 0, made;
+
+	parents[0] = p;
+	buf_printf(&name, "refs/heads/%s", branch);
+	if (git_tree_lookup(&tree, repo, tid) < 0 ||
+	    git_signature_now(&sig, "sagesync", "sagesync@localhost") < 0 ||
+	    git_commit_create(&id, repo, NULL, sig, sig, NULL, message, tree, 1,
+			      parents) < 0) {
+		rc = git_fail(e, "the commit");
+	} else if (create) {
+		made = git_reference_create(&moved, repo, name.ptr, &id, 0,
+					    "sagesync");
+		if (made == GIT_EEXISTS)
+			rc = err_set(e, ERR_LIMIT, "%s exists already",
+				     name.ptr);
+		else if (made < 0)
+			rc = git_fail(e, name.ptr);
+	} else if (git_reference_lookup(&ref, repo, name.ptr) < 0) {
+		rc = git_fail(e, name.ptr);
+	} else if (!git_oid_equal(git_reference_target(ref),
+				  git_commit_id(p))) {
+		/* the branch moves only if it is still where it was seen */
+		rc = err_set(e, ERR_LIMIT, "%s moved on; nothing committed",
+			     name.ptr);
+	} else if (git_reference_set_target(&moved, ref, &id, "sagesync") < 0) {
+		rc = git_fail(e, name.ptr);
+	}
+	if (rc == 0)
+		git_oid_tostr(out, 41, &id);
+	buf_release(&name);
+	git_reference_free(moved);
+	git_reference_free(ref);
+	git_signature_free(sig);
+	git_tree_free(tree);
+	return rc;
+}
+
 int gitsrc_revert_commit(const char *repo_path, const char *branch,
 			 const char *path, const char *head, const char *good,
 			 const char *message, char out[41], struct err *e)
 {
 	git_repository *repo = NULL;
 	git_commit *h = NULL, *g = NULL;
-	git_tree *tree = NULL;
-	git_signature *sig = NULL;
-	git_reference *ref = NULL, *moved = NULL;
-	struct buf name = BUF_INIT;
-	git_oid hid, gid, id, tid;
+	git_oid hid, gid, tid;
 	int rc;
 
 	if ((rc = open_repo(&repo, repo_path, e)) < 0)
 		return rc;
-	buf_printf(&name, "refs/heads/%s", branch);
 	if (git_oid_fromstr(&hid, head) < 0 ||
 	    git_oid_fromstr(&gid, good) < 0 ||
 	    git_commit_lookup(&h, repo, &hid) < 0 ||
 	    git_commit_lookup(&g, repo, &gid) < 0 ||
 	    (path && *path ? splice_tree(&tid, repo, h, g, path) :
-			     git_oid_cpy(&tid, git_commit_tree_id(g))) < 0 ||
-	    git_tree_lookup(&tree, repo, &tid) < 0 ||
-	    git_signature_now(&sig, "sagesync", "sagesync@localhost") < 0) {
+			     git_oid_cpy(&tid, git_commit_tree_id(g))) < 0)
 		rc = git_fail(e, "the revert commit");
-		goto out;
-	}
-	{
-		const git_commit *parents[] = { h };
-
-		if (git_commit_create(&id, repo, NULL, sig, sig, NULL, message,
-				      tree, 1, parents) < 0) {
-			rc = git_fail(e, "the revert commit");
-			goto out;
-		}
-	}
-	/* the branch moves only if it is still where the deploy saw it */
-	if (git_reference_lookup(&ref, repo, name.ptr) < 0) {
-		rc = git_fail(e, name.ptr);
-		goto out;
-	}
-	if (!git_oid_equal(git_reference_target(ref), &hid)) {
-		rc = err_set(e, ERR_LIMIT, "%s moved on; not reverted",
-			     name.ptr);
-		goto out;
-	}
-	if (git_reference_set_target(&moved, ref, &id, "sagesync: revert") <
-	    0) {
-		rc = git_fail(e, name.ptr);
-		goto out;
-	}
-	git_oid_tostr(out, 41, &id);
-out:
-	buf_release(&name);
-	git_reference_free(moved);
-	git_reference_free(ref);
-	git_signature_free(sig);
-	git_tree_free(tree);
+	else
+		rc = commit_onto(repo, branch, h, &tid, false, message, out, e);
 	git_commit_free(g);
 	git_commit_free(h);
 	git_repository_free(repo);
@@ -972,18 +986,14 @@ int gitsrc_commit_files(const char *repo_path, const char *branch,
 {
 	git_repository *repo = NULL;
 	git_commit *p = NULL;
-	git_tree *tree = NULL, *pt = NULL;
+	git_tree *pt = NULL;
 	git_index *index = NULL;
-	git_signature *sig = NULL;
-	git_reference *ref = NULL, *moved = NULL;
-	struct buf name = BUF_INIT;
-	git_oid pid, id, tid;
+	git_oid pid, tid;
 	size_t i;
 	int rc;
 
 	if ((rc = open_repo(&repo, repo_path, e)) < 0)
 		return rc;
-	buf_printf(&name, "refs/heads/%s", branch);
 	if (git_oid_fromstr(&pid, parent) < 0 ||
 	    git_commit_lookup(&p, repo, &pid) < 0 ||
 	    git_commit_tree(&pt, p) < 0 || git_index_new(&index) < 0 ||
@@ -1005,52 +1015,12 @@ int gitsrc_commit_files(const char *repo_path, const char *branch,
 			goto out;
 		}
 	}
-	if (git_index_write_tree_to(&tid, index, repo) < 0 ||
-	    git_tree_lookup(&tree, repo, &tid) < 0 ||
-	    git_signature_now(&sig, "sagesync", "sagesync@localhost") < 0) {
+	if (git_index_write_tree_to(&tid, index, repo) < 0)
 		rc = git_fail(e, "the commit");
-		goto out;
-	}
-	{
-		const git_commit *parents[] = { p };
-
-		if (git_commit_create(&id, repo, NULL, sig, sig, NULL, message,
-				      tree, 1, parents) < 0) {
-			rc = git_fail(e, "the commit");
-			goto out;
-		}
-	}
-	if (create) {
-		int made = git_reference_create(&moved, repo, name.ptr, &id, 0,
-						"sagesync: promote");
-
-		if (made == GIT_EEXISTS) {
-			rc = err_set(e, ERR_LIMIT, "%s exists already",
-				     name.ptr);
-			goto out;
-		} else if (made < 0) {
-			rc = git_fail(e, name.ptr);
-			goto out;
-		}
-	} else if (git_reference_lookup(&ref, repo, name.ptr) < 0) {
-		rc = git_fail(e, name.ptr);
-		goto out;
-	} else if (!git_oid_equal(git_reference_target(ref), &pid)) {
-		rc = err_set(e, ERR_LIMIT, "%s moved on; not committed",
-			     name.ptr);
-		goto out;
-	} else if (git_reference_set_target(&moved, ref, &id,
-					    "sagesync: promote") < 0) {
-		rc = git_fail(e, name.ptr);
-		goto out;
-	}
-	git_oid_tostr(out, 41, &id);
+	else
+		rc = commit_onto(repo, branch, p, &tid, create, message, out,
+				 e);
 out:
-	buf_release(&name);
-	git_reference_free(moved);
-	git_reference_free(ref);
-	git_signature_free(sig);
-	git_tree_free(tree);
 	git_tree_free(pt);
 	git_index_free(index);
 	git_commit_free(p);

@@ -6,7 +6,6 @@
 #include "promote.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -700,15 +699,6 @@ static int open_request(struct promoter *p, const char *branch,
 /* ---- one group ------------------------------------------------------------
  */
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* the manifests of `commit` under the promotion's path, edited */
 static int edit_commit(struct promoter *p, const char *repo, const char *commit,
 		       const char *group, const struct version *v,
@@ -727,7 +717,7 @@ static int edit_commit(struct promoter *p, const char *repo, const char *commit,
 	rc = gitsrc_export(repo, commit, path, tmp, got, e);
 	if (rc == 0)
 		rc = promote_edit(tmp, group, v->number, NULL, files, e);
-	nftw(tmp, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+	file_remove_tree(tmp);
 	/* paths in the repository */
 	for (i = 0; rc > 0 && path && *path && i < files->n; i++) {
 		struct buf full = BUF_INIT;

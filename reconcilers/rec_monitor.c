@@ -80,6 +80,18 @@ static int observe_schedules(struct engine *en, struct err *e)
 	return rc;
 }
 
+/* the fields a schedule's config is compared by, flat */
+static json_t *schedule_view(json_t *config)
+{
+	return json_pack(
+		"{s:s, s:s, s:s}", "ScheduleExpression",
+		engine_json_str(json_object_get(config, "ScheduleConfig"),
+				"ScheduleExpression"),
+		"MonitoringJobDefinitionName",
+		engine_json_str(config, "MonitoringJobDefinitionName"),
+		"MonitoringType", engine_json_str(config, "MonitoringType"));
+}
+
 static void diff_schedule(struct engine *en,
 			  const struct desired_resource *want,
 			  struct live *live)
@@ -91,22 +103,10 @@ static void diff_schedule(struct engine *en,
 		NULL,
 	};
 	json_t *w = engine_json_parse(want->request, strlen(want->request));
-	json_t *wc = json_object_get(w, "MonitoringScheduleConfig");
-	json_t *lc = json_object_get(live->content, "MonitoringScheduleConfig");
-	json_t *have = json_pack(
-		"{s:s, s:s, s:s}", "ScheduleExpression",
-		engine_json_str(json_object_get(lc, "ScheduleConfig"),
-				"ScheduleExpression"),
-		"MonitoringJobDefinitionName",
-		engine_json_str(lc, "MonitoringJobDefinitionName"),
-		"MonitoringType", engine_json_str(lc, "MonitoringType"));
-	json_t *want_flat = json_pack(
-		"{s:s, s:s, s:s}", "ScheduleExpression",
-		engine_json_str(json_object_get(wc, "ScheduleConfig"),
-				"ScheduleExpression"),
-		"MonitoringJobDefinitionName",
-		engine_json_str(wc, "MonitoringJobDefinitionName"),
-		"MonitoringType", engine_json_str(wc, "MonitoringType"));
+	json_t *have = schedule_view(
+		json_object_get(live->content, "MonitoringScheduleConfig"));
+	json_t *want_flat =
+		schedule_view(json_object_get(w, "MonitoringScheduleConfig"));
 	struct buf d = BUF_INIT;
 
 	engine_compare(&d, have, want_flat, fields);
