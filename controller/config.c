@@ -465,8 +465,25 @@ static const struct schema_field config_fields[] = {
 	F("promotion", SCHEMA_STRUCT, struct config, promotion,
 	  .shape = &promotion_shape),
 };
+/* what needs two blocks at once */
+static void check_config(struct schema_ctx *c, void *obj,
+			 const struct ynode *map, const char *path)
+{
+	struct config *cfg = obj;
+	const struct ynode *p = ynode_get(map, "promotion");
+
+	(void)path;
+	/* the daemon signs nothing: its commit would be refused */
+	if (cfg->promotion && cfg->promotion->mode == CONFIG_PROMOTION_COMMIT &&
+	    cfg->source && cfg->source->verify)
+		schema_error(c, schema_node(p, "mode"),
+			     "promotion.mode: commit pushes unsigned commits, "
+			     "which source.verify refuses to apply; use "
+			     "pull-request, whose merge your signers sign");
+}
+
 static const struct schema_shape config_shape =
-	SHAPE("config", struct config, config_fields, NULL);
+	SHAPE("config", struct config, config_fields, check_config);
 
 int config_load_buffer(struct config **out, const char *name, const char *data,
 		       size_t len, struct diag_list *diags)
