@@ -126,7 +126,8 @@ struct config_promotion {
 	char *path; /* NULL: source.path */
 	enum config_promotion_mode mode;
 	char *interval;
-	long interval_seconds; /* source's when not set */
+	long interval_seconds; /* 60 when not set: the daemon then uses
+				* source.interval */
 	struct config_pull_request *pull_request;
 };
 

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ struct edit {
 	int line, col;
 	char *old; /* NULL: insert `new` as a line */
 	char *new;
+	bool number; /* `new` is an integer, written plain */
 };
 
 struct edits {
@@ -51,6 +53,7 @@ static void edit_add(struct edits *l, const char *file, int line, int col,
 	ed->col = col;
 	ed->old = old ? mem_strdup(old) : NULL;
 	ed->new = mem_strdup(new);
+	ed->number = false;
 }
 
 static void edits_release(struct edits *l)
@@ -83,30 +86,53 @@ static long offset_of(const char *text, size_t len, int line, int col)
 	return l == line && c == col ? (long)i : -1;
 }
 
-/* a value written back: plain when YAML reads it as the same string */
-static void scalar_text(struct buf *out, const char *v, char quote)
+/* whether YAML reads `v`, written plain, as the string `v` */
+static bool plain_string(const char *v)
+{
+	static const char *const words[] = { "null", "true", "false", "yes",
+					     "no",   "on",   "off",   "y",
+					     "n",    NULL };
+	size_t i;
+
+	if (!((*v >= 'a' && *v <= 'z') || (*v >= 'A' && *v <= 'Z')))
+		return false; /* numbers, "-", "~", "." and the like */
+	for (i = 0; words[i]; i++)
+		if (!strcasecmp(v, words[i]))
+			return false;
+	return strspn(v, "abcdefghijklmnopqrstuvwxyz"
+			 "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			 "0123456789-_./") == strlen(v);
+}
+
+/*
+ * A value written back, in the quotes it had (`quote`, or 0): a number
+ * (`number`) plain; a string plain only when YAML reads it back as the
+ * same string, else double-quoted with escapes.
+ */
+static void scalar_text(struct buf *out, const char *v, char quote, bool number)
 {
 	const char *p;
 
+	if (number || (quote != '"' && quote != '\'' && plain_string(v))) {
+		buf_puts(out, v);
+		return;
+	}
 	if (quote == '\'') {
 		buf_putc(out, '\'');
 		for (p = v; *p; p++)
-			buf_puts(out, *p == '\'' ? "''" : (char[]){ *p, 0 });
+			if (*p == '\'')
+				buf_puts(out, "''");
+			else
+				buf_putc(out, *p);
 		buf_putc(out, '\'');
-		return;
-	}
-	if (quote != '"' && strspn(v, "abcdefghijklmnopqrstuvwxyz"
-				      "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-				      "0123456789-_./") == strlen(v)) {
-		buf_puts(out, v);
 		return;
 	}
 	buf_putc(out, '"');
 	for (p = v; *p; p++)
 		if (*p == '"' || *p == '\\')
 			buf_printf(out, "\\%c", *p);
-		else if (*p == '\n')
-			buf_puts(out, "\\n");
+		else if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			buf_printf(out, "\\x%02x", (unsigned char)*p);
 		else
 			buf_putc(out, *p);
 	buf_putc(out, '"');
@@ -153,12 +179,12 @@ static int apply_file(struct buf *text, const char *file, struct edits *l,
 			buf_puts(&repl, ed->new);
 		} else if (!strncmp(text->ptr + at, ed->old, olen)) {
 			span = olen;
-			scalar_text(&repl, ed->new, 0);
+			scalar_text(&repl, ed->new, 0, ed->number);
 		} else if ((q == '"' || q == '\'') &&
 			   !strncmp(text->ptr + at + 1, ed->old, olen) &&
 			   text->ptr[at + 1 + (long)olen] == q) {
 			span = olen + 2;
-			scalar_text(&repl, ed->new, q);
+			scalar_text(&repl, ed->new, q, false);
 		} else {
 			rc = err_set(e, ERR_INVALID,
 				     "%s:%d:%d: '%s' is not written as a "
@@ -251,6 +277,7 @@ static int package_edits(struct edits *l, const struct mf_model_package *p,
 	}
 	snprintf(num, sizeof(num), "%ld", version);
 	edit_add(l, p->meta.loc.file, v->line, v->col, v->value, num);
+	l->items[l->n - 1].number = true;
 	a = ynode_get(spec, "approval");
 	vk = ynode_key(spec, "version");
 	if (a && a->type == YNODE_SCALAR) {

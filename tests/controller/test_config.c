@@ -592,6 +592,182 @@ static void test_config__notify_list_is_limited(void **state)
 	buf_release(&text);
 }
 
+/* ---- promotion ------------------------------------------------------- */
+
+static void test_config__promotion_github_loads_every_field(void **state)
+{
+	struct config *cfg = load_ok(
+		*state, "name: prod\n"
+			"source: {url: https://github.com/acme/ml-deploy.git, "
+			"branch: main}\n"
+			"promotion:\n"
+			"  modelPackageGroups: [churn, fraud-detect2]\n"
+			"  branch: release/prod\n"
+			"  path: environments/prod\n"
+			"  mode: pull-request\n"
+			"  interval: 5m\n"
+			"  pullRequest:\n"
+			"    provider: github\n"
+			"    repository: acme/ml-deploy\n"
+			"    apiUrl: https://github.example.com/api/v3\n"
+			"    tokenFile: /run/secrets/github-token\n");
+	const struct config_promotion *p = cfg->promotion;
+
+	assert_non_null(p);
+	assert_int_equal(p->groups.n, 2);
+	assert_string_equal(p->groups.items[0], "churn");
+	assert_string_equal(p->groups.items[1], "fraud-detect2");
+	assert_string_equal(p->branch, "release/prod");
+	assert_string_equal(p->path, "environments/prod");
+	assert_int_equal(p->mode, CONFIG_PROMOTION_PULL_REQUEST);
+	assert_string_equal(p->interval, "5m");
+	assert_int_equal(p->interval_seconds, 300);
+	assert_non_null(p->pull_request);
+	assert_int_equal(p->pull_request->provider, CONFIG_PROVIDER_GITHUB);
+	assert_string_equal(p->pull_request->repository, "acme/ml-deploy");
+	assert_string_equal(p->pull_request->api_url,
+			    "https://github.example.com/api/v3");
+	assert_string_equal(p->pull_request->token_file,
+			    "/run/secrets/github-token");
+	config_free(cfg);
+}
+
+/* GitLab, with only what is required: the rest is left to defaults. */
+static void test_config__promotion_gitlab_with_defaults(void **state)
+{
+	struct config *cfg = load_ok(
+		*state, "name: prod\n"
+			"source: {url: https://gitlab.com/acme/ml/deploy.git, "
+			"interval: 30s}\n"
+			"promotion:\n"
+			"  modelPackageGroups:\n"
+			"    - churn\n"
+			"  pullRequest: {provider: gitlab, repository: "
+			"acme/ml/deploy, tokenFile: /run/secrets/gl}\n");
+	const struct config_promotion *p = cfg->promotion;
+
+	assert_non_null(p);
+	assert_int_equal(p->groups.n, 1);
+	assert_string_equal(p->groups.items[0], "churn");
+	assert_null(p->branch);
+	assert_null(p->path);
+	/* unset is pull-request */
+	assert_int_equal(p->mode, CONFIG_PROMOTION_UNSET);
+	assert_int_equal(p->pull_request->provider, CONFIG_PROVIDER_GITLAB);
+	assert_string_equal(p->pull_request->repository, "acme/ml/deploy");
+	assert_null(p->pull_request->api_url);
+	assert_string_equal(p->pull_request->token_file, "/run/secrets/gl");
+	config_free(cfg);
+}
+
+/*
+ * No interval: the field stays NULL and interval_seconds is 60 (the
+ * daemon then polls at source.interval, as it checks `interval`).
+ */
+static void test_config__promotion_interval_default(void **state)
+{
+	struct config *cfg = load_ok(*state, "name: prod\npromotion:\n"
+					     "  modelPackageGroups: [churn]\n"
+					     "  mode: commit\n");
+
+	assert_null(cfg->promotion->interval);
+	assert_int_equal(cfg->promotion->interval_seconds, 60);
+	assert_int_equal(cfg->promotion->mode, CONFIG_PROMOTION_COMMIT);
+	assert_null(cfg->promotion->pull_request);
+	config_free(cfg);
+}
+
+static void test_config__promotion_interval_out_of_range(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n"
+		   "  mode: commit\n  interval: 2s\n",
+		   5, 13,
+		   "promotion.interval: expected 5s to 24h, found \"2s\"");
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n"
+		   "  mode: commit\n  interval: 5 minutes\n",
+		   5, 13,
+		   "promotion.interval: \"5 minutes\" is not a duration");
+}
+
+static void test_config__promotion_commit_with_pull_request(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n"
+		   "  mode: commit\n"
+		   "  pullRequest: {provider: github, tokenFile: /run/t}\n",
+		   5, 3, "promotion.pullRequest: not used by mode commit");
+}
+
+static void test_config__promotion_pull_request_is_required(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n"
+		   "  mode: pull-request\n",
+		   2, 1, "promotion: missing required field 'pullRequest'");
+	/* pull-request is the default mode */
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n", 2,
+		   1, "promotion: missing required field 'pullRequest'");
+}
+
+static void test_config__promotion_unknown_provider(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n"
+		   "  pullRequest:\n    provider: bitbucket\n"
+		   "    tokenFile: /run/t\n",
+		   5, 15,
+		   "promotion.pullRequest.provider: expected one of github, "
+		   "gitlab; found \"bitbucket\"");
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n"
+		   "  pullRequest: {tokenFile: /run/t}\n",
+		   4, 3,
+		   "promotion.pullRequest: missing required field "
+		   "'provider'");
+}
+
+static void test_config__promotion_bad_group_name(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n"
+		   "  modelPackageGroups: [churn, churn_model]\n"
+		   "  mode: commit\n",
+		   3, 31, "promotion.modelPackageGroups[1]: \"churn_model\"",
+		   "is not a model package group name");
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [-churn]\n"
+		   "  mode: commit\n",
+		   3, 24, "\"-churn\"", "is not a model package group name");
+	EXPECT_ONE(*state, "name: prod\npromotion:\n  mode: commit\n", 2, 1,
+		   "promotion: missing required field 'modelPackageGroups'");
+}
+
+static void test_config__promotion_bad_mode_suggests(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n"
+		   "  mode: pull_request\n"
+		   "  pullRequest: {provider: github, tokenFile: /run/t}\n",
+		   4, 9,
+		   "promotion.mode: expected one of pull-request, commit; "
+		   "found \"pull_request\"",
+		   "did you mean \"pull-request\"?");
+}
+
+/* The daemon signs nothing: with source.verify, its commit is refused. */
+static void test_config__promotion_commit_with_verify(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\nsource:\n  url: /srv/g\n"
+		   "  verify: {allowedSignersFile: /etc/s}\n"
+		   "promotion:\n  modelPackageGroups: [churn]\n"
+		   "  mode: commit\n",
+		   7, 9, "promotion.mode: commit pushes unsigned commits");
+}
+
 /* ---- the file as a whole --------------------------------------------- */
 
 static void test_config__yaml_syntax_error(void **state)
@@ -810,6 +986,16 @@ int main(void)
 		T(test_config__notify_bad_topic_arn),
 		T(test_config__notify_slack_url_in_config_is_refused),
 		T(test_config__notify_list_is_limited),
+		T(test_config__promotion_github_loads_every_field),
+		T(test_config__promotion_gitlab_with_defaults),
+		T(test_config__promotion_interval_default),
+		T(test_config__promotion_interval_out_of_range),
+		T(test_config__promotion_commit_with_pull_request),
+		T(test_config__promotion_pull_request_is_required),
+		T(test_config__promotion_unknown_provider),
+		T(test_config__promotion_bad_group_name),
+		T(test_config__promotion_bad_mode_suggests),
+		T(test_config__promotion_commit_with_verify),
 		T(test_config__yaml_syntax_error),
 		T(test_config__duplicate_key),
 		T(test_config__two_documents),
