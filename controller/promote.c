@@ -211,9 +211,8 @@ static int apply_file(struct buf *text, const char *file, struct edits *l,
 /* ---- what changes -----------------------------------------------------------
  */
 
-/* "churn-v7" with 7 -> 8 is "churn-v8"; else "<group>-v<version>" */
-static void next_name(struct buf *out, const char *name, const char *group,
-		      long from, long to)
+/* "churn-v7" with 7 -> 8 is "churn-v8"; a name without v7 is kept */
+static void next_name(struct buf *out, const char *name, long from, long to)
 {
 	char v[32];
 	const char *p = name, *hit = NULL;
@@ -235,7 +234,7 @@ static void next_name(struct buf *out, const char *name, const char *group,
 		buf_printf(out, "%.*sv%ld%s", (int)(hit - name), name, to,
 			   hit + vl);
 	else
-		buf_printf(out, "%s-v%ld", group, to);
+		buf_puts(out, name);
 }
 
 /* the document of `file` that starts at `line` */
@@ -410,7 +409,7 @@ int promote_edit(const char *dir, const char *group, long version,
 		rc = 0;
 		goto out;
 	}
-	next_name(&name, p->meta.name, group, p->version.v, version);
+	next_name(&name, p->meta.name, p->version.v, version);
 	snprintf(out->package, sizeof(out->package), "%s", name.ptr);
 	if ((rc = package_edits(&l, p, version, description, e)) < 0)
 		goto out;

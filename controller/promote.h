@@ -39,9 +39,10 @@ struct promote_files {
  * Edits the manifests in `dir` so that `group` deploys `version`: the
  * newest ModelPackage of the group gets that version and approval
  * Approved (and `description` when it has one and it is not NULL); its
- * name follows (v7 in it becomes v8, else "<group>-v<version>"), and so
- * do the references to it, a Model of the same name and the endpoint
- * variants serving that Model. Only those values change: comments and
+ * name follows (v7 in it, as a token, becomes v8; a name without it is
+ * kept), and so do the references to it, a Model of the same name and
+ * the endpoint variants serving that Model. Only those values change:
+ * comments and
  * layout stay. Returns 1 when edited (files in `out`), 0 when Git
  * already has that version or a newer one, <0 on error (no package of
  * the group, invalid manifests, a value it cannot edit in place).

@@ -388,10 +388,10 @@ static void test_promote__quickstart_in_the_tree(void **state)
 /* ---- names ---------------------------------------------------------- */
 
 /*
- * A package name without "v7" becomes GROUP-vN (promote.h, docs/
- * monitoring.md section 5), and the Model named like it follows.
+ * A package name without "v7" (a stable name) is kept: only the version
+ * changes, and nothing that names the package is touched.
  */
-static void test_promote__name_without_version_becomes_group_vN(void **state)
+static void test_promote__name_without_version_is_kept(void **state)
 {
 	struct tmpdir *t = *state;
 	struct promote_files out;
@@ -402,14 +402,10 @@ static void test_promote__name_without_version_becomes_group_vN(void **state)
 	      ENDPOINT("churn-prod", "churn-current"));
 	edit_ok(t, "churn", 8, NULL, &out);
 	assert_int_equal(out.from, 7);
-	assert_string_equal(out.package, "churn-v8");
-	assert_int_equal(out.n, 3);
+	assert_string_equal(out.package, "churn-current");
+	assert_int_equal(out.n, 1);
 	assert_string_equal(text_of(&out, "package.yaml"),
-			    PACKAGE("churn-v8", "churn", "8", "Approved"));
-	assert_string_equal(text_of(&out, "model.yaml"),
-			    MODEL("churn-v8", "churn-v8"));
-	assert_string_equal(text_of(&out, "endpoint.yaml"),
-			    ENDPOINT("churn-prod", "churn-v8"));
+			    PACKAGE("churn-current", "churn", "8", "Approved"));
 	promote_files_release(&out);
 }
 
@@ -436,16 +432,16 @@ static void test_promote__model_of_another_name_keeps_it(void **state)
 
 /*
  * "v7" is replaced only as a whole version: after the start or a '-',
- * and not followed by a digit (next_name); otherwise GROUP-v8.
+ * and not followed by a digit (next_name); otherwise the name is kept.
  */
 static void test_promote__v7_matches_as_a_whole_version(void **state)
 {
 	static const struct {
 		const char *name, *after;
 	} cases[] = {
-		{ "churn-v70", "churn-v8" }, /* v70 is not v7 */
-		{ "churn-v17", "churn-v8" },
-		{ "churnv7", "churn-v8" }, /* not after a separator */
+		{ "churn-v70", "churn-v70" }, /* v70 is not v7 */
+		{ "churn-v17", "churn-v17" },
+		{ "churnv7", "churnv7" }, /* not after a separator */
 		{ "v7", "v8" },
 		{ "churn-v7-canary", "churn-v8-canary" },
 		{ "xgb-v7", "xgb-v8" },
@@ -867,7 +863,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_promote__quickstart_7_to_8),
 		T(test_promote__quickstart_in_the_tree),
-		T(test_promote__name_without_version_becomes_group_vN),
+		T(test_promote__name_without_version_is_kept),
 		T(test_promote__model_of_another_name_keeps_it),
 		T(test_promote__v7_matches_as_a_whole_version),
 		T(test_promote__quoted_names_keep_their_quotes),
