@@ -42,8 +42,7 @@ struct promote_files {
  * name follows (v7 in it, as a token, becomes v8; a name without it is
  * kept), and so do the references to it, a Model of the same name and
  * the endpoint variants serving that Model. Only those values change:
- * comments and
- * layout stay. Returns 1 when edited (files in `out`), 0 when Git
+ * comments and layout stay. Returns 1 when edited (files in `out`), 0 when Git
  * already has that version or a newer one, <0 on error (no package of
  * the group, invalid manifests, a value it cannot edit in place).
  */
