@@ -405,8 +405,35 @@ static const struct schema_field pull_request_fields[] = {
 	F("tokenFile", SCHEMA_STR, struct config_pull_request, token_file, REQ,
 	  .rule = &rule_path),
 };
-static const struct schema_shape pull_request_shape = SHAPE(
-	"pullRequest", struct config_pull_request, pull_request_fields, NULL);
+/* the token goes in a header: over TLS, or to this machine only */
+static void check_pull_request(struct schema_ctx *c, void *obj,
+			       const struct ynode *map, const char *path)
+{
+	static const char *const local[] = { "127.0.0.1", "localhost",
+					     "[::1]" };
+	struct config_pull_request *pr = obj;
+	const char *host;
+	size_t i;
+
+	if (!pr->api_url || strncmp(pr->api_url, "http://", 7))
+		return;
+	host = pr->api_url + 7;
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		size_t n = strlen(local[i]);
+
+		/* the whole host: not localhost.example.com */
+		if (!strncmp(host, local[i], n) && strchr(":/", host[n]))
+			return;
+	}
+	schema_error(c, schema_node(map, "apiUrl"),
+		     "%s.apiUrl: the token is sent only over https:// (or to "
+		     "this machine), found \"%s\"",
+		     path, pr->api_url);
+}
+
+static const struct schema_shape pull_request_shape =
+	SHAPE("pullRequest", struct config_pull_request, pull_request_fields,
+	      check_pull_request);
 
 static void check_promotion(struct schema_ctx *c, void *obj,
 			    const struct ynode *map, const char *path)

@@ -783,8 +783,8 @@ static void request_for(struct promoter *p, const char *repo, const char *group,
 		state_set(p, group, number, branch, commit, "opened", url.ptr);
 		count(p, group, "proposed");
 		log_msg(LOG_INFO, commit, NULL,
-			"promotion of %s version %ld proposed: %s%s%s", group,
-			number, branch, url.len ? " " : "",
+			"promotion of %s version %ld proposed: %s %s", group,
+			number, branch,
 			rc == 1 ? "(the request existed already)" : url.ptr);
 	}
 	buf_release(&body);

@@ -700,6 +700,25 @@ static void test_config__promotion_commit_with_pull_request(void **state)
 		   5, 3, "promotion.pullRequest: not used by mode commit");
 }
 
+/* the token travels in a header: TLS, or this machine */
+static void test_config__promotion_api_url_plain_http(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\npromotion:\n  modelPackageGroups: [churn]\n"
+		   "  pullRequest:\n    provider: github\n"
+		   "    apiUrl: http://localhost.example.com/api\n"
+		   "    tokenFile: /run/t\n",
+		   6, 13,
+		   "promotion.pullRequest.apiUrl: the token is sent only "
+		   "over https:// (or to this machine), found "
+		   "\"http://localhost.example.com/api\"");
+	config_free(load_ok(*state, "name: prod\npromotion:\n"
+				    "  modelPackageGroups: [churn]\n"
+				    "  pullRequest:\n    provider: github\n"
+				    "    apiUrl: http://127.0.0.1:8080\n"
+				    "    tokenFile: /run/t\n"));
+}
+
 static void test_config__promotion_pull_request_is_required(void **state)
 {
 	EXPECT_ONE(*state,
@@ -991,6 +1010,7 @@ int main(void)
 		T(test_config__promotion_interval_default),
 		T(test_config__promotion_interval_out_of_range),
 		T(test_config__promotion_commit_with_pull_request),
+		T(test_config__promotion_api_url_plain_http),
 		T(test_config__promotion_pull_request_is_required),
 		T(test_config__promotion_unknown_provider),
 		T(test_config__promotion_bad_group_name),
