@@ -826,13 +826,15 @@ static int poll_group(struct promoter *p, const char *repo, const char *group)
 			   v.number);
 	/* pushed, but the request failed: only the request again */
 	if (had == v.number && request && !strcmp(request, "pending")) {
-		if (gitsrc_resolve(repo, NULL, NULL, NULL, head, &e) == 0 &&
-		    gitsrc_resolve(repo, base, NULL, NULL, head, &e) == 0)
+		if (gitsrc_resolve(repo, base, NULL, NULL, head, &e) == 0)
 			request_for(p, repo, group, v.number, base, head,
 				    branch.ptr,
 				    json_string_value(
 					    json_object_get(st, "commit")),
 				    title.ptr);
+		else
+			log_msg(LOG_WARN, NULL, NULL,
+				"promotion: branch '%s': %s", base, e.msg);
 		goto out;
 	}
 	if (had >= v.number)

@@ -29,7 +29,8 @@ quickstart_remote
 publish "the quickstart"
 
 # the Git host's API: records each request
-python3 "$src/tests/receivers/recorder.py" "$tmp/requests" >"$tmp/receiver.port" &
+# (GitLab's first request fails: retried at the next poll)
+python3 "$src/tests/receivers/recorder.py" "$tmp/requests" /projects/:1 >"$tmp/receiver.port" &
 receiver=$!
 wait_for 10 test -s "$tmp/receiver.port" || bad "the receiver did not start"
 api=http://127.0.0.1:$(cat "$tmp/receiver.port")
@@ -149,17 +150,40 @@ sleep 6
 equals "v8 is in Git now: no second request" 1 "$(requests)"
 stop_daemon
 
-# a version proposed whose branch remains (the request never merged)
+# --- GitLab, whose API fails once: the request alone is retried ----------------
+config "  pullRequest: {provider: gitlab, repository: acme/ml-deploy, apiUrl: \"$api\", tokenFile: $tmp/token}"
 aws sagemaker create-model-package --model-package-group-name churn \
 	--inference-specification '{"Containers": [{"Image": "xgboost:1"}], "SupportedContentTypes": ["text/csv"], "SupportedResponseMIMETypes": ["text/csv"]}' >/dev/null
 start_daemon
-two_requests() { [ "$(requests)" -ge 2 ]; }
-wait_for 20 two_requests || bad "no request for version 9"
+three_requests() { [ "$(requests)" -ge 3 ]; }
+wait_for 30 three_requests || bad "the failed merge request for version 9 was not retried"
+sleep 6
+equals "one failure, one retry" 3 "$(requests)"
+equals "one branch for version 9" 1 "$(git -C "$tmp/remote.git" branch --list 'sagesync/promote-churn-v9' | wc -l | tr -d ' ')"
+equals "the failure counted" 1 "$(metric 'sagesync_promotions_total{group="churn",result="failed"}')"
+python3 - "$tmp/requests" >"$tmp/out" <<'PY'
+import json, sys
+for line in open(sys.argv[1]).readlines()[1:]:
+    r = json.loads(line)
+    b = json.loads(r["body"])
+    print("path", r["path"])
+    print("token", r["headers"].get("private-token"))
+    print("branches", b["source_branch"], b["target_branch"])
+    print(b["description"])
+PY
+contains "GitLab's merge requests API" "path /projects/acme%2Fml-deploy/merge_requests"
+contains "its token header" "token gh-token-123"
+contains "the branches" "branches sagesync/promote-churn-v9 main"
+contains "the plan as description" "### sagesync plan"
+cp "$tmp/daemon.log" "$tmp/out"
+contains "the failure is logged" "is pushed but the request is not opened: GitLab create merge request: HTTP 500"
 stop_daemon
+# the branch of v9 remains (the request is not merged): a restart without
+# the state proposes nothing again
 rm -f "$tmp/state/promotions.json"
 start_daemon
 sleep 6
-equals "the branch of v9 exists: no second request" 2 "$(requests)"
+equals "the branch of v9 exists: no second request" 3 "$(requests)"
 equals "said so" 1 "$(metric 'sagesync_promotions_total{group="churn",result="exists"}')"
 stop_daemon
 
@@ -178,7 +202,7 @@ serves_v10() {
 	case $m in churn-v10-*) return 0 ;; *) return 1 ;; esac
 }
 wait_for 30 serves_v10 && ok || bad "the endpoint does not serve version 10"
-equals "no request in mode commit" 2 "$(requests)"
+equals "no request in mode commit" 3 "$(requests)"
 cp "$tmp/daemon.log" "$tmp/out"
 contains "logged" "promotion of churn version 10 committed to main"
 stop_daemon
