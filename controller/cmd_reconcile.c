@@ -1226,14 +1226,15 @@ out:
  * as soon as a webhook push arrives; serve HTTP; SIGHUP reloads the
  * config; exit 0 on SIGTERM once the reconcile in flight is done.
  */
-/* the registry poll between reconciles: fetch, then promote */
+/* the registry poll between reconciles: fetch, then promote; false: it
+ * reconciled nothing (readiness waits for a reconcile) */
 static bool promote_only(struct daemon *d)
 {
 	struct buf repo = BUF_INIT;
 	struct err e = ERR_INIT;
 
 	if (!d->promoter || !lease_may_write(d->lease))
-		return true;
+		return false;
 	if (!gitsrc_is_url(d->cfg->source->url))
 		promote(d, d->cfg->source->url); /* says why it cannot */
 	else if (source_fetch(d->cfg, &e) < 0)
@@ -1241,7 +1242,7 @@ static bool promote_only(struct daemon *d)
 	else if (source_repo(&repo, d->cfg, &e) == 1)
 		promote(d, repo.ptr);
 	buf_release(&repo);
-	return true;
+	return false;
 }
 
 static int daemon_loop(const char *config_path, struct config *cfg)
