@@ -662,6 +662,13 @@ static int open_request(struct promoter *p, const char *branch,
 		buf_puts(&repo, pr->repository);
 	else
 		source_repository_path(p->opt.cfg->source->url, &repo);
+	if (!repo.len) {
+		free(token);
+		buf_release(&repo);
+		return err_set(e, ERR_INVALID,
+			       "the repository is not known from source.url: "
+			       "set promotion.pullRequest.repository");
+	}
 	if (gh) {
 		buf_printf(&where, "%s/repos/%s/pulls",
 			   pr->api_url ? pr->api_url : "https://api.github.com",
