@@ -833,12 +833,15 @@ static int poll_group(struct promoter *p, const char *repo, const char *group)
 			   v.number);
 	/* pushed, but the request failed: only the request again */
 	if (had == v.number && request && !strcmp(request, "pending")) {
+		/* a copy: the request's outcome replaces the state's entry */
+		snprintf(id, sizeof(id), "%s",
+			 json_string_value(json_object_get(st, "commit")) ?
+				 json_string_value(
+					 json_object_get(st, "commit")) :
+				 "");
 		if (gitsrc_resolve(repo, base, NULL, NULL, head, &e) == 0)
 			request_for(p, repo, group, v.number, base, head,
-				    branch.ptr,
-				    json_string_value(
-					    json_object_get(st, "commit")),
-				    title.ptr);
+				    branch.ptr, id, title.ptr);
 		else
 			log_msg(LOG_WARN, NULL, NULL,
 				"promotion: branch '%s': %s", base, e.msg);

@@ -124,4 +124,9 @@ model=$(aws sagemaker describe-endpoint-config --endpoint-config-name "$(endpoin
 	--query 'ProductionVariants[0].ModelName' --output text)
 case $model in churn-v8-*) ok ;; *) bad "the endpoint serves $model, not churn v8" ;; esac
 equals "one pull request in all" 1 "$(wc -l <"$tmp/requests" | tr -d ' ')"
+# SIGTERM: a clean exit (no crash, and no leak under the sanitizers)
+kill "$daemon"
+wait "$daemon"
+equals "the daemon stops cleanly" 0 "$?"
+daemon=""
 finish

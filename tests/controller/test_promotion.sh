@@ -14,11 +14,17 @@ tmp=$(mktemp -d)
 . "$src/tests/git_servers.sh"
 daemon=""
 receiver=""
+# stop_daemon: SIGTERM; it must exit 0 (no crash, and no leak under
+# the sanitizers)
 stop_daemon() {
-	[ -n "$daemon" ] && kill "$daemon" 2>/dev/null && wait "$daemon" 2>/dev/null
+	if [ -n "$daemon" ]; then
+		kill "$daemon" 2>/dev/null
+		wait "$daemon" 2>/dev/null
+		equals "the daemon stops cleanly" 0 "$?"
+	fi
 	daemon=""
 }
-trap 'stop_daemon; [ -n "$receiver" ] && kill "$receiver"; sim_stop; rm -rf "$tmp"' EXIT INT TERM
+trap '[ -n "$daemon" ] && kill "$daemon"; [ -n "$receiver" ] && kill "$receiver"; sim_stop; rm -rf "$tmp"' EXIT INT TERM
 isolate_aws
 export SAGESYNC_POLL_MS=100 SAGESYNC_BAKE_SECONDS=0
 git_identity
