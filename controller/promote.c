@@ -24,14 +24,13 @@
 #include "source.h"
 #include "ytree.h"
 
-/* ---- editing values in place ----------------------------------------------
- */
+/* ---- editing values in place -------------------------------------- */
 
-/* one scalar replaced, or one line inserted before `line` */
+/* one scalar replaced */
 struct edit {
 	const char *file; /* borrowed from the manifest set */
 	int line, col;
-	char *old; /* NULL: insert `new` as a line */
+	char *old;
 	char *new;
 	bool number; /* `new` is an integer, written plain */
 };
@@ -51,7 +50,7 @@ static void edit_add(struct edits *l, const char *file, int line, int col,
 	ed->file = file;
 	ed->line = line;
 	ed->col = col;
-	ed->old = old ? mem_strdup(old) : NULL;
+	ed->old = mem_strdup(old);
 	ed->new = mem_strdup(new);
 	ed->number = false;
 }
@@ -166,17 +165,14 @@ static int apply_file(struct buf *text, const char *file, struct edits *l,
 	for (i = 0; i < n && rc == 0; i++) {
 		const struct edit *ed = mine[i];
 		struct buf repl = BUF_INIT, next = BUF_INIT;
-		long at = offset_of(text->ptr, text->len, ed->line,
-				    ed->old ? ed->col : 1);
-		size_t olen = ed->old ? strlen(ed->old) : 0, span = 0;
+		long at = offset_of(text->ptr, text->len, ed->line, ed->col);
+		size_t olen = strlen(ed->old), span = 0;
 		char q = at >= 0 ? text->ptr[at] : 0;
 
 		if (at < 0) {
 			rc = err_set(e, ERR_INVALID,
 				     "%s:%d:%d: not found in the file", file,
 				     ed->line, ed->col);
-		} else if (!ed->old) {
-			buf_puts(&repl, ed->new);
 		} else if (!strncmp(text->ptr + at, ed->old, olen)) {
 			span = olen;
 			scalar_text(&repl, ed->new, 0, ed->number);
@@ -208,8 +204,7 @@ static int apply_file(struct buf *text, const char *file, struct edits *l,
 	return rc;
 }
 
-/* ---- what changes -----------------------------------------------------------
- */
+/* ---- what changes ------------------------------------------------- */
 
 /* "churn-v7" with 7 -> 8 is "churn-v8"; a name without v7 is kept */
 static void next_name(struct buf *out, const char *name, long from, long to)
@@ -254,9 +249,9 @@ static int package_edits(struct edits *l, const struct mf_model_package *p,
 {
 	static const struct ytree_limits lim = YTREE_LIMITS_INIT;
 	struct diag_list diags = DIAG_LIST_INIT;
-	struct buf text = BUF_INIT, line = BUF_INIT;
+	struct buf text = BUF_INIT;
 	struct ytree *t = NULL;
-	const struct ynode *doc, *spec, *v, *a, *d, *vk;
+	const struct ynode *doc, *spec, *v, *a, *d;
 	char num[32];
 	int rc = 0;
 
@@ -277,17 +272,11 @@ static int package_edits(struct edits *l, const struct mf_model_package *p,
 	snprintf(num, sizeof(num), "%ld", version);
 	edit_add(l, p->meta.loc.file, v->line, v->col, v->value, num);
 	l->items[l->n - 1].number = true;
+	/* required by the loader, so present */
 	a = ynode_get(spec, "approval");
-	vk = ynode_key(spec, "version");
-	if (a && a->type == YNODE_SCALAR) {
-		if (strcmp(a->value, "Approved"))
-			edit_add(l, p->meta.loc.file, a->line, a->col, a->value,
-				 "Approved");
-	} else if (vk) {
-		/* a line of its own, under the version, as indented */
-		buf_printf(&line, "%*sapproval: Approved\n", vk->col - 1, "");
-		edit_add(l, p->meta.loc.file, v->line + 1, 1, NULL, line.ptr);
-	}
+	if (a && a->type == YNODE_SCALAR && strcmp(a->value, "Approved"))
+		edit_add(l, p->meta.loc.file, a->line, a->col, a->value,
+			 "Approved");
 	d = ynode_get(spec, "description");
 	if (description && *description && d && d->type == YNODE_SCALAR)
 		edit_add(l, p->meta.loc.file, d->line, d->col, d->value,
@@ -296,7 +285,6 @@ out:
 	ytree_free(t);
 	diag_release(&diags);
 	buf_release(&text);
-	buf_release(&line);
 	return rc;
 }
 
@@ -454,13 +442,11 @@ out:
 	return rc;
 }
 
-/* ---- the registry -----------------------------------------------------------
- */
+/* ---- the registry ------------------------------------------------- */
 
 struct version {
 	long number;
 	char arn[256];
-	char description[256];
 };
 
 /*
@@ -497,8 +483,6 @@ static int newest_version(struct aws_client *aws, const char *group,
 			json_object_get(it, "ModelApprovalStatus"));
 		const char *status = json_string_value(
 			json_object_get(it, "ModelPackageStatus"));
-		const char *desc = json_string_value(
-			json_object_get(it, "ModelPackageDescription"));
 		long v = (long)json_integer_value(
 			json_object_get(it, "ModelPackageVersion"));
 
@@ -514,8 +498,6 @@ static int newest_version(struct aws_client *aws, const char *group,
 				 json_string_value(json_object_get(
 					 it, "ModelPackageArn")) :
 				 "");
-		snprintf(out->description, sizeof(out->description), "%s",
-			 desc ? desc : "");
 	}
 	rc = out->number > 0;
 	json_decref(ans);
@@ -526,8 +508,7 @@ out:
 	return rc;
 }
 
-/* ---- the state: what was proposed ------------------------------------------
- */
+/* ---- the state: what was proposed --------------------------------- */
 
 struct promoter {
 	struct promote_options opt;
@@ -627,7 +608,7 @@ static void count(struct promoter *p, const char *group, const char *result)
 		metrics_add(p->opt.m, "sagesync_promotions_total", labels, 1);
 }
 
-/* ---- the pull (merge) request -------------------------------------------- */
+/* ---- the pull (merge) request ------------------------------------- */
 
 /*
  * Opens the request for `branch` into `base`: 0 opened (its address in
@@ -729,8 +710,7 @@ static int open_request(struct promoter *p, const char *branch,
 	return rc;
 }
 
-/* ---- one group ------------------------------------------------------------
- */
+/* ---- one group ---------------------------------------------------- */
 
 /* the manifests of `commit` under the promotion's path, edited */
 static int edit_commit(struct promoter *p, const char *repo, const char *commit,
