@@ -734,37 +734,21 @@ static void diff_all(struct engine *en)
 	check_prune(en);
 }
 
-/*
- * Monitors and retraining rules are observed only where they matter: Git
- * declares one, or the cache remembers this controller owning one (to
- * prune it). A controller without them makes no call about them, and
- * needs no permission for them.
- */
-static bool needs_observing(struct engine *en, enum desired_kind kind)
+/* whether a kind's resources are observed in this plan (only_if_used) */
+static bool needs_observing(struct engine *en, const struct reconciler *r)
 {
-	static const struct {
-		enum desired_kind kind;
-		const char *arn_part;
-	} optional[] = {
-		{ DESIRED_MONITOR_JOB, ":data-quality-job-definition/" },
-		{ DESIRED_MONITOR_SCHEDULE, ":monitoring-schedule/" },
-		{ DESIRED_RULE, ":rule/" },
-	};
-	const char *key, *part = NULL;
+	const char *key;
 	json_t *v;
 	size_t i;
 
-	for (i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
-		if (optional[i].kind == kind)
-			part = optional[i].arn_part;
-	if (!part)
+	if (!r->only_if_used)
 		return true;
 	for (i = 0; i < en->want.n; i++)
-		if (en->want.items[i].kind == kind)
+		if (en->want.items[i].kind == r->kind)
 			return true;
 	json_object_foreach(json_object_get(en->cache, "tags"), key, v)
 	{
-		if (strstr(key, part) &&
+		if (strstr(key, r->only_if_used) &&
 		    !strcmp(engine_json_str(v, "m"), en->opt.controller))
 			return true;
 	}
@@ -819,7 +803,7 @@ int engine_plan(struct engine **out, struct aws_client *aws,
 	}
 	/* endpoints before scaling: a target's owner is its endpoint's */
 	for (i = 0; i < N_RECONCILERS; i++)
-		if (needs_observing(en, registry[i]->kind) &&
+		if (needs_observing(en, registry[i]) &&
 		    (rc = registry[i]->observe(en, e)) < 0) {
 			err_prefix(e, "observe %s",
 				   desired_kind_name(registry[i]->kind));

@@ -117,5 +117,5 @@ static int apply_alarm(struct engine *en, struct change *ch, struct err *e)
 }
 
 const struct reconciler rec_alarm = {
-	1, DESIRED_ALARM, observe_alarms, diff_alarm, apply_alarm,
+	1, DESIRED_ALARM, observe_alarms, diff_alarm, apply_alarm, NULL,
 };

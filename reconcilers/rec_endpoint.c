@@ -248,5 +248,10 @@ out:
 }
 
 const struct reconciler rec_endpoint = {
-	1, DESIRED_ENDPOINT, observe_endpoints, diff_endpoint, apply_endpoint,
+	1,
+	DESIRED_ENDPOINT,
+	observe_endpoints,
+	diff_endpoint,
+	apply_endpoint,
+	NULL,
 };

@@ -155,7 +155,7 @@ out:
 }
 
 const struct reconciler rec_model = {
-	1, DESIRED_MODEL, observe_models, diff_immutable, apply_immutable,
+	1, DESIRED_MODEL, observe_models, diff_immutable, apply_immutable, NULL,
 };
 
 const struct reconciler rec_endpoint_config = {
@@ -164,6 +164,7 @@ const struct reconciler rec_endpoint_config = {
 	observe_configs,
 	diff_immutable,
 	apply_immutable,
+	NULL,
 };
 
 const struct reconciler rec_monitor_job = {
@@ -172,4 +173,5 @@ const struct reconciler rec_monitor_job = {
 	observe_monitor_jobs,
 	diff_immutable,
 	apply_immutable,
+	":data-quality-job-definition/",
 };

@@ -163,4 +163,5 @@ const struct reconciler rec_monitor_schedule = {
 	observe_schedules,
 	diff_schedule,
 	apply_schedule,
+	":monitoring-schedule/",
 };

@@ -71,5 +71,10 @@ static int apply_package(struct engine *en, struct change *ch, struct err *e)
 }
 
 const struct reconciler rec_package = {
-	1, DESIRED_MODEL_PACKAGE, observe_packages, diff_package, apply_package,
+	1,
+	DESIRED_MODEL_PACKAGE,
+	observe_packages,
+	diff_package,
+	apply_package,
+	NULL,
 };

@@ -269,5 +269,5 @@ static int apply_rule(struct engine *en, struct change *ch, struct err *e)
 }
 
 const struct reconciler rec_rule = {
-	1, DESIRED_RULE, observe_rules, diff_rule, apply_rule,
+	1, DESIRED_RULE, observe_rules, diff_rule, apply_rule, ":rule/",
 };

@@ -148,5 +148,5 @@ static int apply_scaling(struct engine *en, struct change *ch, struct err *e)
 }
 
 const struct reconciler rec_scaling = {
-	1, DESIRED_SCALING, observe_scaling, diff_scaling, apply_scaling,
+	1, DESIRED_SCALING, observe_scaling, diff_scaling, apply_scaling, NULL,
 };

@@ -56,6 +56,14 @@ struct reconciler {
 	void (*diff)(struct engine *en, const struct desired_resource *want,
 		     struct live *live);
 	int (*apply)(struct engine *en, struct change *ch, struct err *e);
+	/*
+	 * NULL: observed on every plan. Else a kind observed only where it
+	 * matters, Git declaring one or the cache remembering this controller
+	 * owning one (to prune it): this part of its ARNs finds it in the
+	 * cache. A controller without such resources makes no call about
+	 * them, and needs no permission for them.
+	 */
+	const char *only_if_used;
 };
 
 extern const struct reconciler rec_package;
