@@ -224,7 +224,7 @@ static int put_targets(struct engine *en, const struct change *ch,
 
 static int apply_rule(struct engine *en, struct change *ch, struct err *e)
 {
-	struct buf out = BUF_INIT, key = BUF_INIT;
+	struct buf out = BUF_INIT, req = BUF_INIT;
 	json_t *w2, *ans, *ids = NULL;
 	char *body;
 	int rc;
@@ -255,16 +255,16 @@ static int apply_rule(struct engine *en, struct change *ch, struct err *e)
 		rc = stale_targets(en, ch, json_object_get(w2, "Targets"), &ids,
 				   e);
 		if (rc == 0 && json_array_size(ids)) {
-			engine_request(&key, json_pack("{s:s, s:O}", "Rule",
+			engine_request(&req, json_pack("{s:s, s:O}", "Rule",
 						       ch->name, "Ids", ids));
 			rc = engine_call(en, &aws_events, "RemoveTargets",
-					 key.ptr, &out, e);
+					 req.ptr, &out, e);
 		}
 		json_decref(ids);
 		json_decref(w2);
 	}
 	buf_release(&out);
-	buf_release(&key);
+	buf_release(&req);
 	return rc;
 }
 
