@@ -154,6 +154,28 @@ add_in_place(struct desired_set *d, size_t *cap, enum desired_kind kind,
 	return r;
 }
 
+/*
+ * An immutable resource, named by its content (hashed_name): the request
+ * `req` (whose reference it takes) is hashed without its name, then gets
+ * it as `name_member`; tags `tags` (taken).
+ */
+static struct desired_resource *
+add_hashed(struct desired_set *d, size_t *cap, enum desired_kind kind,
+	   const struct mf_meta *meta, const char *manifest_kind, json_t *req,
+	   const char *name_member, char *tags)
+{
+	struct desired_resource *r = add(d, cap, kind, meta, manifest_kind);
+	char *content = dump(req);
+
+	hashed_name(r, meta->name, content);
+	free(content);
+	json_object_set_new(req, name_member, json_string(r->name));
+	r->request = dump_owned(req);
+	r->tags = tags;
+	json_decref(req);
+	return r;
+}
+
 static json_t *container_json(const struct mf_container *c)
 {
 	json_t *o = json_object();
@@ -190,11 +212,8 @@ static void build_model(struct desired_set *d, size_t *cap,
 			const struct mf_model *m,
 			const struct desired_options *opt)
 {
-	struct desired_resource *r =
-		add(d, cap, DESIRED_MODEL, &m->meta, "Model");
 	json_t *req = json_object();
 	struct buf arn = BUF_INIT;
-	char *content;
 	size_t i;
 
 	json_object_set_new(req, "ExecutionRoleArn",
@@ -233,14 +252,8 @@ static void build_model(struct desired_set *d, size_t *cap,
 	if (m->network_isolation.set)
 		json_object_set_new(req, "EnableNetworkIsolation",
 				    json_boolean(m->network_isolation.v));
-	/* the name is derived from the content, so hash without it */
-	content = dump(req);
-	hashed_name(r, m->meta.name, content);
-	free(content);
-	json_object_set_new(req, "ModelName", json_string(r->name));
-	r->request = dump_owned(req);
-	r->tags = tags_json(opt, "Model", m->meta.name, &m->tags);
-	json_decref(req);
+	add_hashed(d, cap, DESIRED_MODEL, &m->meta, "Model", req, "ModelName",
+		   tags_json(opt, "Model", m->meta.name, &m->tags));
 	buf_release(&arn);
 }
 
@@ -331,8 +344,6 @@ static void build_config(struct desired_set *d, size_t *cap,
 			 const struct desired_options *opt)
 {
 	json_t *req = json_object(), *variants = json_array();
-	struct desired_resource *r;
-	char *content;
 	size_t i;
 
 	for (i = 0; i < e->n_variants; i++)
@@ -345,14 +356,9 @@ static void build_config(struct desired_set *d, size_t *cap,
 	if (e->kms_key_id)
 		json_object_set_new(req, "KmsKeyId",
 				    json_string(e->kms_key_id));
-	r = add(d, cap, DESIRED_ENDPOINT_CONFIG, &e->meta, "Endpoint");
-	content = dump(req);
-	hashed_name(r, e->meta.name, content);
-	free(content);
-	json_object_set_new(req, "EndpointConfigName", json_string(r->name));
-	r->request = dump_owned(req);
-	r->tags = tags_json(opt, "Endpoint", e->meta.name, &e->tags);
-	json_decref(req);
+	add_hashed(d, cap, DESIRED_ENDPOINT_CONFIG, &e->meta, "Endpoint", req,
+		   "EndpointConfigName",
+		   tags_json(opt, "Endpoint", e->meta.name, &e->tags));
 }
 
 static json_t *deployment_json(const struct mf_deployment *dep)
@@ -615,7 +621,6 @@ static int build_monitor(struct desired_set *d, size_t *cap,
 	struct desired_resource *r;
 	struct buf image = BUF_INIT;
 	json_t *req, *sched;
-	char *content;
 
 	if (analyzer_image(&image, m, opt->region, e) < 0) {
 		buf_release(&image);
@@ -657,13 +662,10 @@ static int build_monitor(struct desired_set *d, size_t *cap,
 					  m->baseline->constraints));
 		json_object_set_new(req, "DataQualityBaselineConfig", b);
 	}
-	r = add(d, cap, DESIRED_MONITOR_JOB, &m->meta, "DataQualityMonitor");
-	content = dump(req);
-	hashed_name(r, m->meta.name, content);
-	free(content);
-	json_object_set_new(req, "JobDefinitionName", json_string(r->name));
-	r->request = dump_owned(req);
-	r->tags = tags_json(opt, "DataQualityMonitor", m->meta.name, &m->tags);
+	r = add_hashed(d, cap, DESIRED_MONITOR_JOB, &m->meta,
+		       "DataQualityMonitor", req, "JobDefinitionName",
+		       tags_json(opt, "DataQualityMonitor", m->meta.name,
+				 &m->tags));
 	sched = json_pack("{s:s, s:{s:{s:s}, s:s, s:s}}",
 			  "MonitoringScheduleName", m->meta.name,
 			  "MonitoringScheduleConfig", "ScheduleConfig",
@@ -674,7 +676,6 @@ static int build_monitor(struct desired_set *d, size_t *cap,
 		     "DataQualityMonitor", mem_strdup(m->meta.name), sched,
 		     tags_json(opt, "DataQualityMonitor", m->meta.name,
 			       &m->tags));
-	json_decref(req);
 	buf_release(&image);
 	return 0;
 }
