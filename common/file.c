@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -56,6 +57,58 @@ int file_read(struct buf *out, const char *path, size_t max_bytes,
 out:
 	close(fd);
 	return rc;
+}
+
+int file_path_normalize(struct buf *out, const char *path)
+{
+	const char *p = path, *end;
+
+	buf_clear(out);
+	buf_puts(out, ""); /* never NULL */
+	if (*path == '/')
+		return -1;
+	for (; *p; p = *end ? end + 1 : end) {
+		size_t n;
+
+		end = strchr(p, '/');
+		if (!end)
+			end = p + strlen(p);
+		n = (size_t)(end - p);
+		if (n == 0 || (n == 1 && p[0] == '.'))
+			continue;
+		if (n == 2 && p[0] == '.' && p[1] == '.') {
+			char *slash;
+
+			if (!out->len) {
+				buf_clear(out);
+				return -1;
+			}
+			slash = strrchr(out->ptr, '/');
+			out->len = slash ? (size_t)(slash - out->ptr) : 0;
+			out->ptr[out->len] = '\0';
+			continue;
+		}
+		if (out->len)
+			buf_putc(out, '/');
+		buf_put(out, p, n);
+	}
+	return 0;
+}
+
+int file_temp_dir(struct buf *out, const char *parent, const char *prefix,
+		  struct err *e)
+{
+	const char *tmp = getenv("TMPDIR");
+
+	if (!parent)
+		parent = tmp && *tmp ? tmp : "/tmp";
+	buf_clear(out);
+	buf_printf(out, "%s/%s-XXXXXX", parent, prefix);
+	if (!mkdtemp(out->ptr))
+		return err_set(e, ERR_IO,
+			       "cannot make a temporary directory in '%s': %s",
+			       parent, strerror(errno));
+	return 0;
 }
 
 static int remove_entry(const char *path, const struct stat *st, int flag,

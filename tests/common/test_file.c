@@ -1,11 +1,14 @@
 /*
- * Unit tests for common/file: bounded whole-file reads.
+ * Unit tests for common/file: bounded whole-file reads, normalising a
+ * relative path, and private temporary directories.
  */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <cmocka.h>
 
@@ -83,6 +86,73 @@ static void test_file__directory_is_io_error(void **state)
 	buf_release(&b);
 }
 
+static void test_file__path_normalize(void **state)
+{
+	static const char *const ok[][2] = {
+		{ "prod", "prod" },
+		{ "./prod", "prod" },
+		{ "prod/", "prod" },
+		{ "prod//x", "prod/x" },
+		{ "prod/./x/", "prod/x" },
+		{ "a/b/../../c", "c" },
+		{ "a/..", "" },
+		{ ".", "" },
+		{ "", "" },
+		{ "...", "..." }, /* a name, not a parent */
+		{ "..a/b..", "..a/b.." },
+	};
+	static const char *const refused[] = {
+		"/etc", "//x", "..", "../x", "a/../..", "a/./../../b"
+	};
+	struct buf out = BUF_INIT;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(file_path_normalize(&out, ok[i][0]), 0);
+		assert_string_equal(out.ptr, ok[i][1]);
+	}
+	for (i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
+		assert_int_equal(file_path_normalize(&out, refused[i]), -1);
+		assert_string_equal(out.ptr, "");
+	}
+	buf_release(&out);
+}
+
+/* in the parent given, else in $TMPDIR; private to its owner; new */
+static void test_file__temp_dir(void **state)
+{
+	struct tmpdir *t = *state;
+	struct buf a = BUF_INIT, b = BUF_INIT, want = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct stat st;
+	char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+
+	assert_int_equal(file_temp_dir(&a, t->path, "export", &e), 0);
+	buf_printf(&want, "%s/export-", t->path);
+	assert_int_equal(strncmp(a.ptr, want.ptr, want.len), 0);
+	assert_int_equal(stat(a.ptr, &st), 0);
+	assert_true(S_ISDIR(st.st_mode));
+	assert_int_equal(st.st_mode & 0777, 0700);
+	setenv("TMPDIR", t->path, 1);
+	assert_int_equal(file_temp_dir(&b, NULL, "export", &e), 0);
+	assert_int_equal(strncmp(b.ptr, want.ptr, want.len), 0);
+	assert_string_not_equal(a.ptr, b.ptr);
+	file_remove_tree(a.ptr);
+	file_remove_tree(b.ptr);
+	assert_int_equal(file_temp_dir(&a, "/nonexistent", "export", &e),
+			 ERR_IO);
+	assert_non_null(strstr(e.msg, "'/nonexistent'"));
+	if (old)
+		setenv("TMPDIR", old, 1);
+	else
+		unsetenv("TMPDIR");
+	free(old);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&want);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -90,6 +160,8 @@ int main(void)
 		cmocka_unit_test(test_file__refuses_file_over_limit),
 		cmocka_unit_test(test_file__missing_file_is_notfound),
 		cmocka_unit_test(test_file__directory_is_io_error),
+		cmocka_unit_test(test_file__path_normalize),
+		cmocka_unit_test(test_file__temp_dir),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
