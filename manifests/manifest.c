@@ -1248,11 +1248,13 @@ int manifest_set_add_buffer(struct manifest_set *set, const char *file,
 	return diags->n == before ? 0 : -1;
 }
 
-static bool is_manifest_name(const char *name)
+bool manifest_reads_entry(const char *name, bool dir)
 {
 	size_t n = strlen(name);
 
-	return (n > 5 && !strcmp(name + n - 5, ".yaml")) ||
+	if (name[0] == '.')
+		return false;
+	return dir || (n > 5 && !strcmp(name + n - 5, ".yaml")) ||
 	       (n > 4 && !strcmp(name + n - 4, ".yml"));
 }
 
@@ -1261,10 +1263,17 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static int add_path(struct manifest_set *set, const char *path, bool top,
-		    size_t *files, struct diag_list *diags);
+/* a directory walk: where it started, resolved, and what it has read */
+struct walk {
+	const char *top;
+	char *real_top; /* NULL until a link needs it */
+	size_t files;
+};
 
-static int add_dir(struct manifest_set *set, const char *path, size_t *files,
+static int add_path(struct manifest_set *set, struct walk *w, const char *path,
+		    struct diag_list *diags);
+
+static int add_dir(struct manifest_set *set, struct walk *w, const char *path,
 		   struct diag_list *diags)
 {
 	struct buf sub = BUF_INIT;
@@ -1295,7 +1304,7 @@ static int add_dir(struct manifest_set *set, const char *path, size_t *files,
 		if (strcmp(path, "."))
 			buf_printf(&sub, "%s/", path);
 		buf_puts(&sub, names[i]);
-		if (add_path(set, sub.ptr, false, files, diags) < 0)
+		if (add_path(set, w, sub.ptr, diags) < 0)
 			rc = -1;
 		free(names[i]);
 	}
@@ -1304,37 +1313,79 @@ static int add_dir(struct manifest_set *set, const char *path, size_t *files,
 	return rc;
 }
 
-static int add_path(struct manifest_set *set, const char *path, bool top,
-		    size_t *files, struct diag_list *diags)
+static const char *base_name(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash ? slash + 1 : path;
+}
+
+/*
+ * A symbolic link is never followed. The top of a walk as a link, a link
+ * with a manifest's name, one leading outside the top and one to a
+ * directory (whose manifests would silently not be read) are errors; a
+ * link to another file inside the top (a README) is left alone.
+ */
+static int add_link(struct walk *w, const char *path, struct diag_list *diags)
+{
+	struct stat st;
+	char *real = NULL;
+	size_t n;
+	int rc = 0;
+
+	if (path == w->top || manifest_reads_entry(base_name(path), false)) {
+		diag_add(diags, path, 0, 0,
+			 "is a symbolic link; manifests must be regular files "
+			 "(links are not followed)");
+		return -1;
+	}
+	if (!(real = realpath(path, NULL)))
+		return 0; /* dangling: there is nothing to read */
+	if (!w->real_top)
+		w->real_top = realpath(w->top, NULL);
+	n = w->real_top ? strlen(w->real_top) : 0;
+	if (!w->real_top || strncmp(real, w->real_top, n) ||
+	    (real[n] != '/' && real[n] != '\0')) {
+		diag_add(diags, path, 0, 0,
+			 "is a symbolic link leading outside '%s'; refused "
+			 "(links are not followed)",
+			 w->top);
+		rc = -1;
+	} else if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+		diag_add(diags, path, 0, 0,
+			 "is a symbolic link to a directory; links are not "
+			 "followed, so its manifests would not be read");
+		rc = -1;
+	}
+	free(real);
+	return rc;
+}
+
+static int add_path(struct manifest_set *set, struct walk *w, const char *path,
+		    struct diag_list *diags)
 {
 	struct err e = ERR_INIT;
 	struct buf data = BUF_INIT;
 	struct stat st;
+	bool top = path == w->top;
 	int rc;
 
 	if (lstat(path, &st) < 0) {
 		diag_add(diags, path, 0, 0, "cannot read: %s", strerror(errno));
 		return -1;
 	}
-	if (S_ISLNK(st.st_mode)) {
-		/* a link could lead out of the repository: never follow it */
-		if (!top && !is_manifest_name(path))
-			return 0;
-		diag_add(diags, path, 0, 0,
-			 "is a symbolic link; manifests must be regular files "
-			 "(links are not followed)");
-		return -1;
-	}
+	if (S_ISLNK(st.st_mode))
+		return add_link(w, path, diags);
 	if (S_ISDIR(st.st_mode))
-		return add_dir(set, path, files, diags);
-	if (!top && !is_manifest_name(path))
+		return add_dir(set, w, path, diags);
+	if (!top && !manifest_reads_entry(base_name(path), false))
 		return 0;
 	if (!S_ISREG(st.st_mode)) {
 		diag_add(diags, path, 0, 0, "is not a regular file");
 		return -1;
 	}
-	if (++*files > set->limits.max_files) {
-		if (*files == set->limits.max_files + 1)
+	if (++w->files > set->limits.max_files) {
+		if (w->files == set->limits.max_files + 1)
 			diag_add(diags, path, 0, 0,
 				 "more than %zu manifest files; the rest are "
 				 "not read",
@@ -1355,9 +1406,11 @@ static int add_path(struct manifest_set *set, const char *path, bool top,
 int manifest_set_add_path(struct manifest_set *set, const char *path,
 			  struct diag_list *diags)
 {
-	size_t files = 0;
+	struct walk w = { path, NULL, 0 };
+	int rc = add_path(set, &w, path, diags);
 
-	return add_path(set, path, true, &files, diags);
+	free(w.real_top);
+	return rc;
 }
 
 /* ---- whole-set checks ------------------------------------------------ */

@@ -352,8 +352,10 @@ int manifest_set_add_buffer(struct manifest_set *set, const char *file,
 			    struct diag_list *diags);
 /*
  * Adds a file, or every *.yaml / *.yml file below a directory (hidden
- * directories skipped, symbolic links refused). Returns -1 if this added
- * any diagnostic.
+ * entries skipped). Symbolic links are never followed: a link with a
+ * manifest's name, to a directory, or leading outside `path` is an error;
+ * a link to another file inside is skipped. Returns -1 if this added any
+ * diagnostic.
  */
 int manifest_set_add_path(struct manifest_set *set, const char *path,
 			  struct diag_list *diags);
@@ -370,6 +372,13 @@ void manifest_set_free(struct manifest_set *set);
  */
 int manifest_load(struct manifest_set **out, const char *path,
 		  const struct manifest_limits *lim, struct diag_list *diags);
+
+/*
+ * Whether the loader reads an entry named `name` of a directory: a
+ * directory (`dir`), or a *.yaml / *.yml file, and neither hidden (a name
+ * starting with '.'). The Git export writes exactly these.
+ */
+bool manifest_reads_entry(const char *name, bool dir);
 
 /* Lookups by name in a finished set; NULL when absent. */
 const struct mf_model_package *

@@ -197,6 +197,55 @@ static void test_manifest__symbolic_links_are_refused(void **state)
 	buf_release(&link);
 }
 
+/*
+ * A link is never followed; one leading outside the directory read, or to
+ * a directory (whose manifests would silently be missed), is an error
+ * whatever its name; another file's link inside is left alone, and so is
+ * one that leads nowhere.
+ */
+static void
+test_manifest__links_out_and_to_directories_are_refused(void **state)
+{
+	struct tmpdir *t = *state;
+	struct diag_list d = DIAG_LIST_INIT;
+	struct manifest_set *set = NULL;
+	struct buf a = BUF_INIT, b = BUF_INIT, c = BUF_INIT, sub = BUF_INIT;
+
+	tmpdir_write(t, "m.yaml", model_doc);
+	tmpdir_write(t, "README", "read me\n");
+	buf_printf(&sub, "%s/sub", t->path);
+	assert_int_equal(mkdir(sub.ptr, 0700), 0);
+	buf_printf(&a, "%s/README.txt", t->path);
+	assert_int_equal(symlink("README", a.ptr), 0);
+	buf_printf(&b, "%s/gone.txt", t->path);
+	assert_int_equal(symlink("nowhere", b.ptr), 0);
+	assert_int_equal(manifest_load(&set, t->path, NULL, &d), 0);
+	assert_int_equal(set->n_models, 1);
+	manifest_set_free(set);
+
+	buf_printf(&c, "%s/passwd.txt", t->path);
+	assert_int_equal(symlink("/etc/passwd", c.ptr), 0);
+	buf_clear(&a);
+	buf_printf(&a, "%s/shared", t->path);
+	assert_int_equal(symlink("sub", a.ptr), 0);
+	buf_clear(&b);
+	buf_printf(&b, "%s/up", sub.ptr);
+	assert_int_equal(symlink("../..", b.ptr), 0);
+	load_fail(t->path, &d);
+	assert_int_equal(d.n, 3);
+	assert_string_equal(d.items[0].file, c.ptr);
+	assert_non_null(strstr(d.items[0].msg, "leading outside"));
+	assert_string_equal(d.items[1].file, a.ptr);
+	assert_non_null(strstr(d.items[1].msg, "to a directory"));
+	assert_string_equal(d.items[2].file, b.ptr);
+	assert_non_null(strstr(d.items[2].msg, "leading outside"));
+	diag_release(&d);
+	buf_release(&a);
+	buf_release(&b);
+	buf_release(&c);
+	buf_release(&sub);
+}
+
 static void test_manifest__file_size_is_limited(void **state)
 {
 	struct tmpdir *t = *state;
@@ -326,6 +375,7 @@ int main(void)
 		T(test_manifest__errors_across_files_are_all_reported_sorted),
 		T(test_manifest__only_yaml_files_and_no_hidden_dirs),
 		T(test_manifest__symbolic_links_are_refused),
+		T(test_manifest__links_out_and_to_directories_are_refused),
 		T(test_manifest__file_size_is_limited),
 		T(test_manifest__file_count_is_limited),
 		T(test_manifest__missing_path_is_an_error),
