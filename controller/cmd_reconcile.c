@@ -322,34 +322,55 @@ static void rename_files(struct diag_list *d, const char *tmp,
 
 /*
  * Loads the manifests of `commit` in the repository `repo`, or of the
- * plain directory `repo` when `commit` is NULL.
+ * plain directory `repo` when `commit` is NULL. A commit is exported
+ * into a directory of its own in the state directory (the temporary
+ * directory without one), read, and removed; a tree the export refuses
+ * is an error of the revision, as a manifest's would be.
  */
 static int load_source(struct manifest_set **set, const struct config *cfg,
 		       const char *repo, const char *commit,
 		       struct diag_list *diags)
 {
-	char tmp[] = "/tmp/sagesync-source-XXXXXX";
+	struct buf tmp = BUF_INIT;
 	char got[41];
 	struct err e = ERR_INIT;
 	int rc = -1;
 
 	if (!commit)
 		return manifest_load(set, repo, NULL, diags);
-	if (!mkdtemp(tmp)) {
-		log_msg(LOG_ERROR, commit, NULL,
-			"cannot make a temporary directory: %s",
-			strerror(errno));
-		return -1;
+	if (file_temp_dir(&tmp, cfg->state_dir, "export", &e) < 0) {
+		log_msg(LOG_ERROR, commit, NULL, "%s", e.msg);
+		goto out;
 	}
-	if (gitsrc_export(repo, commit, cfg->source->path, tmp, got, &e) < 0) {
-		log_msg(LOG_ERROR, commit, NULL, "source '%s': %s",
-			cfg->source->url, e.msg);
+	if (gitsrc_export(repo, commit, cfg->source->path, tmp.ptr, got, &e) <
+	    0) {
+		if (e.code == ERR_INVALID) {
+			char short_id[8];
+
+			snprintf(short_id, sizeof(short_id), "%.7s", got);
+			diag_add(diags, short_id, 0, 0, "%s", e.msg);
+		} else {
+			log_msg(LOG_ERROR, commit, NULL, "source '%s': %s",
+				cfg->source->url, e.msg);
+		}
 	} else {
-		rc = manifest_load(set, tmp, NULL, diags);
-		rename_files(diags, tmp, commit, cfg->source->path);
+		rc = manifest_load(set, tmp.ptr, NULL, diags);
+		rename_files(diags, tmp.ptr, commit, cfg->source->path);
 	}
-	file_remove_tree(tmp);
+	file_remove_tree(tmp.ptr);
+out:
+	buf_release(&tmp);
 	return rc;
+}
+
+/* one error of a revision, as a line of a pull request's comment */
+static void markdown_diag(FILE *fp, const struct diag *d)
+{
+	if (d->line > 0)
+		fprintf(fp, "- `%s:%d:%d`: %s\n", d->file, d->line, d->col,
+			d->msg);
+	else
+		fprintf(fp, "- `%s`: %s\n", d->file, d->msg);
 }
 
 /* the engine's question before a batch of writes */
@@ -461,10 +482,7 @@ static int once(enum mode mode, const struct config *cfg,
 				"would be applied.**\n\n",
 				opt->heading ? opt->heading : "");
 			for (i = 0; i < diags.n; i++)
-				fprintf(fp, "- `%s:%d:%d`: %s\n",
-					diags.items[i].file,
-					diags.items[i].line, diags.items[i].col,
-					diags.items[i].msg);
+				markdown_diag(fp, &diags.items[i]);
 		}
 		if (diags.n) {
 			out->invalid = true;

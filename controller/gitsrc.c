@@ -3,17 +3,23 @@
  */
 #include "gitsrc.h"
 
+#include <assert.h>
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <git2.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "buf.h"
+#include "manifest.h"
+#include "mem.h"
 #include "sshkeys.h"
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -38,6 +44,15 @@ static int git_fail(struct err *e, const char *what)
 
 	return err_set(e, ERR_IO, "%s: %s", what,
 		       g && g->message ? g->message : "unknown error");
+}
+
+static int open_repo(git_repository **repo, const char *path, struct err *e)
+{
+	pthread_once(&once, init);
+	if (git_repository_open_ext(repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
+				    NULL) < 0)
+		return git_fail(e, path);
+	return 0;
 }
 
 int gitsrc_is_repository(const char *path, struct err *e)
@@ -73,87 +88,464 @@ int gitsrc_is_repository(const char *path, struct err *e)
 	return git_fail(e, path);
 }
 
-struct walk {
-	git_repository *repo;
-	const char *dest;
-	struct err *e;
-	int rc;
+/* ---- the export: the one way a tree reaches the file system ------------- */
+
+/*
+ * Every rule below is checked for every entry under the exported path
+ * before anything is written, and the writing goes through descriptors
+ * of the directories it made itself (mkdirat, openat with O_NOFOLLOW and
+ * O_EXCL), so even a name the rules missed could not reach outside.
+ *
+ * The name rules are those of git's fsck and verify_path (fsck.c,
+ * read-cache.c): '.', '..', empty, '/', '.git' in any case, and the
+ * names NTFS (is_ntfs_dotgit, path.c) and HFS+ (is_hfs_dotgit, utf8.c)
+ * take for '.git'. Beyond git: control characters (an entry name ends
+ * up in logs, terminals and pull request comments) and names longer
+ * than a file system takes.
+ */
+#define NAME_MAX_BYTES 255
+
+/* one of the code points HFS+ ignores in names (git's next_hfs_char) */
+static bool hfs_ignored(unsigned long c)
+{
+	return (c >= 0x200c && c <= 0x200f) || (c >= 0x202a && c <= 0x202e) ||
+	       (c >= 0x206a && c <= 0x206f) || c == 0xfeff;
+}
+
+/* the next code point of UTF-8 `*p`, 0 at the end, ~0 when malformed */
+static unsigned long next_utf8(const unsigned char **p)
+{
+	const unsigned char *s = *p;
+	unsigned long c;
+	int n, i;
+
+	if (!*s)
+		return 0;
+	if (*s < 0x80) {
+		*p = s + 1;
+		return *s;
+	}
+	n = (*s & 0xe0) == 0xc0 ? 1 :
+	    (*s & 0xf0) == 0xe0 ? 2 :
+	    (*s & 0xf8) == 0xf0 ? 3 :
+				  -1;
+	if (n < 0)
+		return ~0UL;
+	c = *s & (0x3f >> n);
+	for (i = 1; i <= n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return ~0UL;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	*p = s + n + 1;
+	return c;
+}
+
+/* '.git' once HFS+ has dropped the code points it ignores */
+static bool is_hfs_dotgit(const char *name)
+{
+	static const char want[] = ".git";
+	const unsigned char *p = (const unsigned char *)name;
+	unsigned long c;
+	size_t i = 0;
+
+	for (;;) {
+		do
+			c = next_utf8(&p);
+		while (hfs_ignored(c));
+		if (c == 0)
+			return i == 4;
+		if (c == ~0UL || i == 4)
+			return false;
+		if (c >= 0x80 || tolower((int)c) != want[i++])
+			return false;
+	}
+}
+
+/*
+ * '.git' to NTFS: '.git' or its short name 'git~1', in any case, followed
+ * by nothing but dots and spaces up to the end, a ':' (a stream, as in
+ * '.git::$INDEX_ALLOCATION') or a backslash (a separator there). Each
+ * backslash-separated part is checked.
+ */
+static bool is_ntfs_dotgit(const char *name)
+{
+	const char *p = name;
+
+	for (;;) {
+		const char *q = NULL;
+
+		if (!strncasecmp(p, ".git", 4))
+			q = p + 4;
+		else if (!strncasecmp(p, "git~1", 5))
+			q = p + 5;
+		if (q) {
+			while (*q == '.' || *q == ' ')
+				q++;
+			if (!*q || *q == ':' || *q == '\\')
+				return true;
+		}
+		if (!(p = strchr(p, '\\')))
+			return false;
+		p++;
+	}
+}
+
+const char *gitsrc_name_refusal(const char *name)
+{
+	const unsigned char *p;
+
+	if (!*name)
+		return "its name is empty";
+	if (!strcmp(name, "."))
+		return "'.' names its own directory";
+	if (!strcmp(name, ".."))
+		return "'..' climbs out of its directory";
+	if (strchr(name, '/'))
+		return "its name holds a '/', which no tree Git writes has";
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p == 0x7f)
+			return "its name holds a control character";
+	if (strlen(name) > NAME_MAX_BYTES)
+		return "its name is longer than 255 bytes";
+	if (!strcasecmp(name, ".git"))
+		return "'.git' is Git's own directory";
+	if (is_ntfs_dotgit(name))
+		return "it is '.git' on NTFS (a short name, trailing dots or "
+		       "spaces, or a stream)";
+	if (is_hfs_dotgit(name))
+		return "it is '.git' on HFS+, which ignores some invisible "
+		       "Unicode characters";
+	return NULL;
+}
+
+/* why the raw mode `mode` is refused; NULL: a file or a directory */
+static const char *mode_refusal(unsigned int mode, char why[80])
+{
+	switch (mode) {
+	case 0040000: /* a directory */
+	case 0100644: /* a file */
+	case 0100755: /* an executable file */
+	case 0100664: /* a file, as very old Git wrote it */
+		return NULL;
+	case 0120000:
+		return "it is a symbolic link (links are never followed)";
+	case 0160000:
+		return "it is a submodule (a gitlink), which sagesync does not "
+		       "read";
+	default:
+		snprintf(why, 80,
+			 "mode %06o is neither a regular file nor a directory",
+			 mode);
+		return why;
+	}
+}
+
+/* `name` for an error message: control and non-ASCII bytes as \xNN */
+static void put_shown(struct buf *out, const char *name)
+{
+	const unsigned char *p;
+
+	for (p = (const unsigned char *)name; *p; p++)
+		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
+			buf_printf(out, "\\x%02x", *p);
+		else
+			buf_putc(out, (char)*p);
+}
+
+/* what the export writes, in the order it writes it (pre-order) */
+struct item {
+	char *name; /* the entry's name */
+	unsigned int depth; /* of the directory it is in: 0 for `dest` */
+	bool dir;
+	git_oid id;
 };
 
-static int write_entry(const char *root, const git_tree_entry *entry,
-		       void *payload)
+struct export
 {
-	struct walk *w = payload;
-	const char *name = git_tree_entry_name(entry);
-	git_filemode_t mode = git_tree_entry_filemode(entry);
-	struct buf path = BUF_INIT;
+	git_repository *repo;
+	git_odb *odb;
+	const char *commit;
+	struct buf where; /* the path of the tree being walked, shown */
+	struct item *items;
+	size_t n, cap;
+	size_t entries, files;
+	struct manifest_limits lim;
+	struct err *e;
+};
+
+/* refuses the entry `name` of the tree at x->where: ERR_INVALID */
+static int refuse(struct export *x, const char *name, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int refuse(struct export *x, const char *name, const char *fmt, ...)
+{
+	struct buf shown = BUF_INIT, why = BUF_INIT;
+	va_list ap;
+
+	put_shown(&shown, x->where.ptr ? x->where.ptr : "");
+	if (name) {
+		if (shown.len)
+			buf_putc(&shown, '/');
+		put_shown(&shown, name);
+	}
+	if (!shown.len)
+		buf_putc(&shown, '/'); /* the root tree */
+	va_start(ap, fmt);
+	buf_vprintf(&why, fmt, ap);
+	va_end(ap);
+	err_set(x->e, ERR_INVALID,
+		"tree entry '%s' is refused: %s; nothing of this commit is "
+		"read",
+		buf_cstr(&shown), why.ptr);
+	buf_release(&shown);
+	buf_release(&why);
+	return ERR_INVALID;
+}
+
+static int cmp_entry_name(const void *a, const void *b)
+{
+	return strcmp(git_tree_entry_name(*(const git_tree_entry *const *)a),
+		      git_tree_entry_name(*(const git_tree_entry *const *)b));
+}
+
+/* a name twice in one tree: which, or NULL */
+static const char *duplicate(const git_tree *t)
+{
+	size_t i, n = git_tree_entrycount(t);
+	const git_tree_entry **v = mem_calloc(n ? n : 1, sizeof(*v));
+	const char *dup = NULL;
+
+	for (i = 0; i < n; i++)
+		v[i] = git_tree_entry_byindex(t, i);
+	qsort(v, n, sizeof(*v), cmp_entry_name);
+	for (i = 1; i < n && !dup; i++)
+		if (!cmp_entry_name(&v[i - 1], &v[i]))
+			dup = git_tree_entry_name(v[i]);
+	free(v);
+	return dup;
+}
+
+/*
+ * An object of the commit that cannot be read (the tree at x->where, or
+ * its entry `name`): missing, in an incomplete mirror, where fetching
+ * again may help; else malformed, which no fetch mends.
+ */
+static int unreadable(struct export *x, const char *name, int g)
+{
+	const git_error *ge = git_error_last();
+	const char *why = ge && ge->message ? ge->message : "unknown error";
+
+	if (g == GIT_ENOTFOUND)
+		return err_set(x->e, ERR_IO, "commit %.7s: '%s%s%s': %s",
+			       x->commit, buf_cstr(&x->where),
+			       name && x->where.len ? "/" : "",
+			       name ? name : "", why);
+	return refuse(x, name, "it cannot be read: %s", why);
+}
+
+static void push_item(struct export *x, const char *name, unsigned int depth,
+		      bool dir, const git_oid *id)
+{
+	struct item *it;
+
+	x->items = mem_grow(x->items, &x->cap, x->n + 1, sizeof(*x->items));
+	it = &x->items[x->n++];
+	it->name = mem_strdup(name);
+	it->depth = depth;
+	it->dir = dir;
+	git_oid_cpy(&it->id, id);
+}
+
+/*
+ * Checks `t` (at depth `depth`) and everything below it; lists what the
+ * loader reads there, when `write` (not inside a hidden directory).
+ */
+static int collect(struct export *x, const git_tree *t, unsigned int depth,
+		   bool write)
+{
+	char mode_why[80];
+	const char *why, *dup;
+	size_t i, n = git_tree_entrycount(t), at;
+	int rc = 0;
+
+	if ((dup = duplicate(t)))
+		return refuse(x, dup, "it appears twice in its directory");
+	for (i = 0; i < n && rc == 0; i++) {
+		const git_tree_entry *en = git_tree_entry_byindex(t, i);
+		const char *name = git_tree_entry_name(en);
+		unsigned int mode = git_tree_entry_filemode_raw(en);
+		git_object_t type;
+		size_t size;
+		int g;
+
+		if (++x->entries > GITSRC_MAX_ENTRIES)
+			return refuse(x, name,
+				      "more than %d entries under the source "
+				      "path",
+				      GITSRC_MAX_ENTRIES);
+		if ((why = gitsrc_name_refusal(name)) ||
+		    (why = mode_refusal(mode, mode_why)))
+			return refuse(x, name, "%s", why);
+		if (mode == 0040000) {
+			git_tree *sub = NULL;
+			bool sub_write;
+
+			if (depth >= GITSRC_MAX_DEPTH)
+				return refuse(x, name,
+					      "it is nested deeper than %d "
+					      "directories",
+					      GITSRC_MAX_DEPTH);
+			sub_write = write && manifest_reads_entry(name, true);
+			if (sub_write)
+				push_item(x, name, depth, true,
+					  git_tree_entry_id(en));
+			at = x->where.len;
+			if (at)
+				buf_putc(&x->where, '/');
+			buf_puts(&x->where, name);
+			if ((g = git_tree_lookup(&sub, x->repo,
+						 git_tree_entry_id(en))) < 0)
+				rc = unreadable(x, NULL, g);
+			else
+				rc = collect(x, sub, depth + 1, sub_write);
+			git_tree_free(sub);
+			x->where.len = at;
+			x->where.ptr[at] = '\0';
+			continue;
+		}
+		if (!write || !manifest_reads_entry(name, false))
+			continue; /* checked; the loader would not read it */
+		if ((g = git_odb_read_header(&size, &type, x->odb,
+					     git_tree_entry_id(en))) < 0)
+			return unreadable(x, name, g);
+		if (type != GIT_OBJECT_BLOB)
+			return refuse(x, name, "it is not a file's content");
+		if (size > x->lim.max_file_bytes)
+			return refuse(x, name,
+				      "it is %zu bytes; a manifest file may "
+				      "have at most %zu",
+				      size, x->lim.max_file_bytes);
+		if (++x->files > x->lim.max_files)
+			return refuse(x, name,
+				      "more than %zu manifest files under the "
+				      "source path",
+				      x->lim.max_files);
+		push_item(x, name, depth, false, git_tree_entry_id(en));
+	}
+	return rc;
+}
+/* writes the blob of `it` as a new file of the directory `dir` */
+static int write_file(struct export *x, int dir, const struct item *it)
+{
 	git_blob *blob = NULL;
-	int fd;
+	const char *data;
+	size_t left;
+	int fd = -1, rc = 0;
 
-	buf_printf(&path, "%s/%s%s", w->dest, root, name);
-	if (mode == GIT_FILEMODE_TREE) {
-		if (mkdir(path.ptr, 0700) < 0 && errno != EEXIST)
-			w->rc = err_set(w->e, ERR_IO, "cannot create '%s': %s",
-					path.ptr, strerror(errno));
-		goto out;
-	}
-	if (mode == GIT_FILEMODE_COMMIT)
-		goto out; /* a submodule: not ours to read */
-	if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(entry)) < 0) {
-		w->rc = git_fail(w->e, name);
-		goto out;
-	}
-	if (mode == GIT_FILEMODE_LINK) {
-		struct buf target = BUF_INIT;
+	if (git_blob_lookup(&blob, x->repo, &it->id) < 0)
+		return git_fail(x->e, it->name);
+	fd = openat(dir, it->name,
+		    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	data = git_blob_rawcontent(blob);
+	left = (size_t)git_blob_rawsize(blob);
+	while (fd >= 0 && left) {
+		ssize_t n = write(fd, data, left);
 
-		buf_put(&target, git_blob_rawcontent(blob),
-			(size_t)git_blob_rawsize(blob));
-		if (symlink(target.ptr, path.ptr) < 0)
-			w->rc = err_set(w->e, ERR_IO, "cannot create '%s': %s",
-					path.ptr, strerror(errno));
-		buf_release(&target);
-		goto out;
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		data += n;
+		left -= (size_t)n;
 	}
-	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, git_blob_rawcontent(blob),
-			    (size_t)git_blob_rawsize(blob)) !=
-			      (ssize_t)git_blob_rawsize(blob))
-		w->rc = err_set(w->e, ERR_IO, "cannot write '%s': %s", path.ptr,
-				strerror(errno));
-	if (fd >= 0)
-		close(fd);
-out:
+	if (fd < 0 || left)
+		rc = err_set(x->e, ERR_IO,
+			     "cannot write '%s' into the export directory: %s",
+			     it->name, strerror(errno));
+	if (fd >= 0 && close(fd) < 0 && rc == 0)
+		rc = err_set(x->e, ERR_IO,
+			     "cannot write '%s' into the export directory: %s",
+			     it->name, strerror(errno));
 	git_blob_free(blob);
-	buf_release(&path);
-	return w->rc < 0 ? -1 : 0;
+	return rc;
+}
+
+/*
+ * Writes the items into `dest`, each through the descriptor of the
+ * directory the export made for it: a path is never resolved, so nothing
+ * can lead elsewhere.
+ */
+static int write_items(struct export *x, const char *dest)
+{
+	int fds[GITSRC_MAX_DEPTH + 1];
+	unsigned int top = 0;
+	size_t i;
+	int rc = 0;
+
+	fds[0] = open(dest, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fds[0] < 0)
+		return err_set(x->e, ERR_IO, "cannot open '%s': %s", dest,
+			       strerror(errno));
+	for (i = 0; i < x->n && rc == 0; i++) {
+		const struct item *it = &x->items[i];
+		int fd;
+
+		while (top > it->depth)
+			close(fds[top--]);
+		/* pre-order: an item is in the last directory made, or above */
+		assert(it->depth == top);
+		if (!it->dir) {
+			rc = write_file(x, fds[top], it);
+		} else if (mkdirat(fds[top], it->name, 0700) < 0 ||
+			   (fd = openat(fds[top], it->name,
+					O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+						O_CLOEXEC)) < 0) {
+			rc = err_set(x->e, ERR_IO,
+				     "cannot create '%s' in the export "
+				     "directory: %s",
+				     it->name, strerror(errno));
+		} else {
+			fds[++top] = fd;
+		}
+	}
+	while (top > 0)
+		close(fds[top--]);
+	close(fds[0]);
+	return rc;
 }
 
 int gitsrc_export(const char *repo_path, const char *rev, const char *path,
 		  const char *dest, char commit[41], struct err *e)
 {
-	git_repository *repo = NULL;
+	static const struct manifest_limits lim = MANIFEST_LIMITS_INIT;
 	git_object *obj = NULL;
 	git_commit *c = NULL;
 	git_tree *tree = NULL, *sub = NULL;
 	git_tree_entry *entry = NULL;
-	struct walk w = { NULL, dest, e, 0 };
-	int rc = 0;
+	struct export x;
+	size_t i;
+	int rc, g;
 
-	pthread_once(&once, init);
-	if (git_repository_open_ext(&repo, repo_path,
-				    GIT_REPOSITORY_OPEN_NO_SEARCH, NULL) < 0) {
-		rc = git_fail(e, repo_path);
+	memset(&x, 0, sizeof(x));
+	x.lim = lim;
+	x.e = e;
+	x.commit = commit;
+	commit[0] = '\0';
+	if ((rc = open_repo(&x.repo, repo_path, e)) < 0)
 		goto out;
-	}
-	if (git_revparse_single(&obj, repo, rev ? rev : "HEAD") < 0 ||
+	if (git_revparse_single(&obj, x.repo, rev ? rev : "HEAD") < 0 ||
 	    git_object_peel((git_object **)&c, obj, GIT_OBJECT_COMMIT) < 0) {
 		rc = git_fail(e, rev ? rev : "HEAD");
 		err_prefix(e, "revision");
 		goto out;
 	}
 	git_oid_tostr(commit, 41, git_commit_id(c));
-	if (git_commit_tree(&tree, c) < 0) {
-		rc = git_fail(e, commit);
+	if (git_repository_odb(&x.odb, x.repo) < 0) {
+		rc = git_fail(e, repo_path);
+		goto out;
+	}
+	if ((g = git_commit_tree(&tree, c)) < 0) {
+		rc = unreadable(&x, NULL, g);
 		goto out;
 	}
 	if (path && *path && strcmp(path, ".")) {
@@ -165,22 +557,29 @@ int gitsrc_export(const char *repo_path, const char *rev, const char *path,
 				     path, commit);
 			goto out;
 		}
-		if (git_tree_lookup(&sub, repo, git_tree_entry_id(entry)) < 0) {
-			rc = git_fail(e, path);
+		buf_puts(&x.where, path);
+		if ((g = git_tree_lookup(&sub, x.repo,
+					 git_tree_entry_id(entry))) < 0) {
+			rc = unreadable(&x, NULL, g);
 			goto out;
 		}
 	}
-	w.repo = repo;
-	if (git_tree_walk(sub ? sub : tree, GIT_TREEWALK_PRE, write_entry, &w) <
-	    0)
-		rc = w.rc < 0 ? w.rc : git_fail(e, "reading the tree");
+	/* everything is checked before the first byte is written */
+	if ((rc = collect(&x, sub ? sub : tree, 0, true)) < 0)
+		goto out;
+	rc = write_items(&x, dest);
 out:
+	for (i = 0; i < x.n; i++)
+		free(x.items[i].name);
+	free(x.items);
+	buf_release(&x.where);
 	git_tree_entry_free(entry);
 	git_tree_free(sub);
 	git_tree_free(tree);
 	git_commit_free(c);
 	git_object_free(obj);
-	git_repository_free(repo);
+	git_odb_free(x.odb);
+	git_repository_free(x.repo);
 	return rc;
 }
 
@@ -524,15 +923,6 @@ out:
 }
 
 /* ---- notes: the deployment records --------------------------------------- */
-
-static int open_repo(git_repository **repo, const char *path, struct err *e)
-{
-	pthread_once(&once, init);
-	if (git_repository_open_ext(repo, path, GIT_REPOSITORY_OPEN_NO_SEARCH,
-				    NULL) < 0)
-		return git_fail(e, path);
-	return 0;
-}
 
 int gitsrc_note_read(const char *repo_path, const char *ref, const char *commit,
 		     struct buf *out, struct err *e)
@@ -1026,6 +1416,14 @@ out:
 	git_commit_free(p);
 	git_repository_free(repo);
 	return rc;
+}
+
+bool gitsrc_ref_name_valid(const char *name)
+{
+	int valid = 0;
+
+	pthread_once(&once, init);
+	return git_reference_name_is_valid(&valid, name) == 0 && valid;
 }
 
 int gitsrc_ref_exists(const char *repo_path, const char *name, struct err *e)

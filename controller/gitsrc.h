@@ -5,10 +5,10 @@
  * scp-style user@host:path) that gitsrc_fetch() keeps in the state
  * directory: cloned once, then fetched incrementally.
  *
- * gitsrc_export() writes the files under `path` of a commit into a
- * directory, where the manifest loader reads them as it reads any tree;
- * symbolic links are written as links, so the loader refuses them as it
- * does in a plain directory.
+ * gitsrc_export() is the one way a tree reaches the file system: it
+ * writes the manifests under `path` of a commit into a directory, where
+ * the manifest loader reads them as it reads any tree, after checking
+ * every entry under `path` against what a hostile commit may hold.
  */
 #ifndef SAGESYNC_CONTROLLER_GITSRC_H
 #define SAGESYNC_CONTROLLER_GITSRC_H
@@ -25,11 +25,37 @@
  */
 int gitsrc_is_repository(const char *path, struct err *e);
 
+/* At most this many entries under the exported path, and directories
+ * nested this deep: a tree that repeats one subtree under many names
+ * would otherwise be billions of entries from a few objects. */
+#define GITSRC_MAX_ENTRIES 200000
+#define GITSRC_MAX_DEPTH 64
+
+/*
+ * Why a tree entry named `name` must never be written to a file system
+ * (a static text for an error message), or NULL when it may: empty, '.',
+ * '..', holding '/' or a control character, longer than 255 bytes, or
+ * '.git' in any case or in any spelling NTFS or HFS+ takes for it (git's
+ * fsck rules).
+ */
+const char *gitsrc_name_refusal(const char *name);
+
 /*
  * Resolves `rev` (a branch, tag, commit or any revision expression;
- * NULL: HEAD) in the repository at `repo`, writes the tree under `path`
- * (NULL: the whole tree) into the existing directory `dest`, and puts the
- * commit's full hex id into `commit`.
+ * NULL: HEAD) in the repository at `repo`, puts the commit's full hex id
+ * into `commit`, and writes the directories and manifest files (as
+ * manifest_reads_entry() says) under `path` (NULL or ".": the whole tree)
+ * into the existing empty directory `dest`, as modes 0700 and 0600.
+ *
+ * First every entry under `path` is checked, and the commit is refused
+ * whole, with nothing written, when one is refused by
+ * gitsrc_name_refusal(), is a symbolic link, a submodule or of a mode
+ * other than a file's or a directory's, appears twice in its tree, is a
+ * manifest larger than the loader's limit, is nested deeper than
+ * GITSRC_MAX_DEPTH, or is one entry too many (GITSRC_MAX_ENTRIES, or the
+ * loader's number of files); or when a tree is malformed. That is
+ * ERR_INVALID, its message naming the entry from the root of the
+ * repository. A missing object (an incomplete mirror) is ERR_IO.
  */
 int gitsrc_export(const char *repo, const char *rev, const char *path,
 		  const char *dest, char commit[41], struct err *e);
@@ -172,6 +198,10 @@ int gitsrc_commit_files(const char *repo, const char *branch,
 			const char *parent, bool create,
 			const struct gitsrc_file *files, size_t n,
 			const char *message, char out[41], struct err *e);
+
+/* Whether `name` (refs/heads/main) is a valid ref name, as git
+ * check-ref-format has it. */
+bool gitsrc_ref_name_valid(const char *name);
 
 /* 1 when the reference `name` exists, 0 when not, <0 on error. */
 int gitsrc_ref_exists(const char *repo, const char *name, struct err *e);

@@ -719,18 +719,18 @@ static int edit_commit(struct promoter *p, const char *repo, const char *commit,
 {
 	const struct config_promotion *pr = p->opt.cfg->promotion;
 	const char *path = pr->path ? pr->path : p->opt.cfg->source->path;
-	char tmp[] = "/tmp/sagesync-promote-XXXXXX", got[41];
+	struct buf tmp = BUF_INIT;
+	char got[41];
 	size_t i;
 	int rc;
 
-	if (!mkdtemp(tmp))
-		return err_set(e, ERR_IO,
-			       "cannot make a temporary directory: %s",
-			       strerror(errno));
-	rc = gitsrc_export(repo, commit, path, tmp, got, e);
+	if ((rc = file_temp_dir(&tmp, p->opt.cfg->state_dir, "promote", e)) < 0)
+		return rc;
+	rc = gitsrc_export(repo, commit, path, tmp.ptr, got, e);
 	if (rc == 0)
-		rc = promote_edit(tmp, group, v->number, NULL, files, e);
-	file_remove_tree(tmp);
+		rc = promote_edit(tmp.ptr, group, v->number, NULL, files, e);
+	file_remove_tree(tmp.ptr);
+	buf_release(&tmp);
 	/* paths in the repository */
 	for (i = 0; rc > 0 && path && *path && i < files->n; i++) {
 		struct buf full = BUF_INIT;

@@ -118,9 +118,10 @@ contains "unknown revision named" "no-such-branch"
 git -C "$repo" checkout -q "$second" -- environments/prod/alarms.yaml
 ln -s /etc/passwd "$repo/environments/prod/secret.yaml"
 git -C "$repo" add -A && git -C "$repo" commit -q -m "a link"
+linked=$(git -C "$repo" rev-parse --short=7 HEAD)
 sagesync plan
 equals "link refused" 1 "$rc"
-contains "link named" "secret.yaml: error: is a symbolic link"
+contains "link named" "$linked: error: tree entry 'environments/prod/secret.yaml' is refused: it is a symbolic link"
 
 # a repository Git will not open is an error, never a plain directory
 if [ "$(id -u)" -eq 0 ]; then
