@@ -12,6 +12,7 @@
 #include "buf.h"
 #include "err.h"
 #include "file.h"
+#include "gitsrc.h"
 #include "mem.h"
 #include "schema.h"
 #include "ytree.h"
@@ -152,6 +153,70 @@ static long interval_seconds(struct schema_ctx *c, const struct ynode *map,
 	return seconds;
 }
 
+/*
+ * A directory of the repository (source.path, promotion.path), written
+ * as people write it ("./prod/", "prod//x"), normalised here once, so
+ * that every reader sees one spelling: NULL for the whole repository.
+ * Refused: absolute, climbing out of the repository, or with a part Git
+ * would refuse in a tree ('.git').
+ */
+static void check_repo_path(struct schema_ctx *c, const struct ynode *map,
+			    const char *path, char **value)
+{
+	struct buf norm = BUF_INIT;
+	const char *part, *why = NULL;
+	char *copy, *slash;
+
+	if (!*value)
+		return;
+	if (file_path_normalize(&norm, *value) < 0) {
+		schema_error(c, schema_node(map, "path"),
+			     "%s.path: \"%s\" %s; give a directory inside "
+			     "the repository, relative to its root",
+			     path, *value,
+			     **value == '/' ? "is absolute" :
+					      "climbs out of the repository");
+		goto out;
+	}
+	copy = mem_strdup(norm.ptr);
+	for (part = norm.len ? copy : NULL; part && !why;
+	     part = slash ? slash + 1 : NULL) {
+		if ((slash = strchr(part, '/')))
+			*slash = '\0';
+		if ((why = gitsrc_name_refusal(part)))
+			schema_error(c, schema_node(map, "path"),
+				     "%s.path: \"%s\": the part '%s' is "
+				     "refused: %s",
+				     path, *value, part, why);
+	}
+	free(copy);
+	if (why)
+		goto out;
+	free(*value);
+	*value = norm.len ? buf_detach(&norm) : NULL;
+out:
+	buf_release(&norm);
+}
+
+/* A ref name the config gives (a branch, a tag, the notes ref), valid as
+ * Git has it: `prefix` (refs/heads/) and `value`. */
+static void check_ref_name(struct schema_ctx *c, const struct ynode *map,
+			   const char *path, const char *key,
+			   const char *prefix, const char *value)
+{
+	struct buf ref = BUF_INIT;
+
+	if (!value)
+		return;
+	buf_printf(&ref, "%s%s", prefix, value);
+	if (!gitsrc_ref_name_valid(ref.ptr))
+		schema_error(c, schema_node(map, key),
+			     "%s.%s: \"%s\" is not a valid Git ref name "
+			     "(see git check-ref-format)",
+			     path, key, value);
+	buf_release(&ref);
+}
+
 static void check_source(struct schema_ctx *c, void *obj,
 			 const struct ynode *map, const char *path)
 {
@@ -171,6 +236,9 @@ static void check_source(struct schema_ctx *c, void *obj,
 			     "found \"%s\"",
 			     path, s->url);
 	s->interval_seconds = interval_seconds(c, map, path, s->interval);
+	check_repo_path(c, map, path, &s->path);
+	check_ref_name(c, map, path, "branch", "refs/heads/", s->branch);
+	check_ref_name(c, map, path, "tag", "refs/tags/", s->tag);
 }
 
 static const struct schema_field source_fields[] = {
@@ -228,8 +296,16 @@ static const struct schema_field history_fields[] = {
 	  .rule = &rule_ref),
 	F("push", SCHEMA_BOOL, struct config_history, push, OPT),
 };
+static void check_history(struct schema_ctx *c, void *obj,
+			  const struct ynode *map, const char *path)
+{
+	struct config_history *h = obj;
+
+	check_ref_name(c, map, path, "notesRef", "", h->notes_ref);
+}
+
 static const struct schema_shape history_shape =
-	SHAPE("history", struct config_history, history_fields, NULL);
+	SHAPE("history", struct config_history, history_fields, check_history);
 
 static void check_server(struct schema_ctx *c, void *obj,
 			 const struct ynode *map, const char *path)
@@ -452,6 +528,8 @@ static void check_promotion(struct schema_ctx *c, void *obj,
 		schema_error(c, schema_key(c, map, "pullRequest"),
 			     "%s.pullRequest: not used by mode commit", path);
 	p->interval_seconds = interval_seconds(c, map, path, p->interval);
+	check_repo_path(c, map, path, &p->path);
+	check_ref_name(c, map, path, "branch", "refs/heads/", p->branch);
 }
 
 static const struct schema_field promotion_fields[] = {

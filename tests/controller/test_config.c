@@ -787,6 +787,110 @@ static void test_config__promotion_commit_with_verify(void **state)
 		   7, 9, "promotion.mode: commit pushes unsigned commits");
 }
 
+/* ---- paths inside the repository, and ref names ---------------------- */
+
+/* source.path and promotion.path as people write them: one spelling */
+static void test_config__repository_paths_are_normalised(void **state)
+{
+	static const char *const forms[][2] = {
+		{ "./environments/prod", "environments/prod" },
+		{ "environments/prod/", "environments/prod" },
+		{ "environments//prod", "environments/prod" },
+		{ "./environments/./prod/", "environments/prod" },
+		{ "environments/x/../prod", "environments/prod" },
+		{ "\"prod \"", "prod " },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct buf text = BUF_INIT;
+		struct config *cfg;
+
+		buf_printf(&text,
+			   "name: prod\nsource: {url: /srv/g, path: %s}\n"
+			   "promotion: {modelPackageGroups: [churn], mode: "
+			   "commit, path: %s}\n",
+			   forms[i][0], forms[i][0]);
+		cfg = load_ok(*state, text.ptr);
+		assert_string_equal(cfg->source->path, forms[i][1]);
+		assert_string_equal(cfg->promotion->path, forms[i][1]);
+		config_free(cfg);
+		buf_release(&text);
+	}
+}
+
+/* the root of the repository, however written, is no path at all */
+static void test_config__repository_root_is_no_path(void **state)
+{
+	static const char *const forms[] = { ".", "./", "./.", "x/..", ".//" };
+	size_t i;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		struct buf text = BUF_INIT;
+		struct config *cfg;
+
+		buf_printf(&text,
+			   "name: prod\nsource: {url: /srv/g, path: \"%s\"}\n",
+			   forms[i]);
+		cfg = load_ok(*state, text.ptr);
+		assert_null(cfg->source->path);
+		config_free(cfg);
+		buf_release(&text);
+	}
+}
+
+static void test_config__repository_path_climbing_out_is_refused(void **state)
+{
+	EXPECT_ONE(*state, "name: prod\nsource: {url: /srv/g, path: ..}\n", 2,
+		   29, "source.path: \"..\" climbs out of the repository",
+		   "relative to its root");
+	EXPECT_ONE(*state,
+		   "name: prod\nsource: {url: /srv/g, path: prod/../../x}\n", 2,
+		   29, "climbs out of the repository");
+	EXPECT_ONE(*state,
+		   "name: prod\nsource: {url: /srv/g}\npromotion: "
+		   "{modelPackageGroups: [churn], mode: commit, path: ../x}\n",
+		   3, 62, "promotion.path: \"../x\" climbs out");
+}
+
+static void test_config__repository_path_absolute_is_refused(void **state)
+{
+	EXPECT_ONE(*state, "name: prod\nsource: {url: /srv/g, path: /etc}\n", 2,
+		   29, "source.path: \"/etc\" is absolute");
+}
+
+/* a part Git would refuse in a tree names nothing the export writes */
+static void test_config__repository_path_with_dotgit_is_refused(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\nsource: {url: /srv/g, path: .git/hooks}\n", 2,
+		   29,
+		   "source.path: \".git/hooks\": the part '.git' is refused",
+		   "Git's own directory");
+	EXPECT_ONE(*state,
+		   "name: prod\nsource: {url: /srv/g, path: env/GIT~1}\n", 2,
+		   29, "the part 'GIT~1' is refused", "NTFS");
+}
+
+static void test_config__ref_names_are_git_ref_names(void **state)
+{
+	EXPECT_ONE(*state,
+		   "name: prod\nsource: {url: /srv/g, branch: \"a..b\"}\n", 2,
+		   31, "source.branch: \"a..b\" is not a valid Git ref name");
+	EXPECT_ONE(*state,
+		   "name: prod\nsource: {url: /srv/g, tag: \"v1.lock\"}\n", 2,
+		   28, "source.tag: \"v1.lock\" is not a valid Git ref name");
+	EXPECT_ONE(*state,
+		   "name: prod\nsource: {url: /srv/g}\npromotion: "
+		   "{modelPackageGroups: [churn], mode: commit, branch: "
+		   "\"x/.y\"}\n",
+		   3, 64, "promotion.branch: \"x/.y\" is not a valid Git ref");
+	EXPECT_ONE(*state, "name: prod\nhistory: {notesRef: refs/notes/a..b}\n",
+		   2, 21,
+		   "history.notesRef: \"refs/notes/a..b\" is not a valid Git "
+		   "ref name");
+}
+
 /* ---- the file as a whole --------------------------------------------- */
 
 static void test_config__yaml_syntax_error(void **state)
@@ -1016,6 +1120,12 @@ int main(void)
 		T(test_config__promotion_bad_group_name),
 		T(test_config__promotion_bad_mode_suggests),
 		T(test_config__promotion_commit_with_verify),
+		T(test_config__repository_paths_are_normalised),
+		T(test_config__repository_root_is_no_path),
+		T(test_config__repository_path_climbing_out_is_refused),
+		T(test_config__repository_path_absolute_is_refused),
+		T(test_config__repository_path_with_dotgit_is_refused),
+		T(test_config__ref_names_are_git_ref_names),
 		T(test_config__yaml_syntax_error),
 		T(test_config__duplicate_key),
 		T(test_config__two_documents),
