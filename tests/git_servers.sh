@@ -38,7 +38,9 @@ git_daemon_start() {
 }
 
 # test_ca: $tmp/ca.pem, and a certificate for 127.0.0.1 it signed
-# and localhost ($tmp/server.pem, key $tmp/server.key); $tmp/other-ca.pem signed nothing
+# and localhost ($tmp/server.pem, key $tmp/server.key); $tmp/other-ca.pem signed nothing;
+# $tmp/wrong-ip.pem (key $tmp/server.key) is the test CA's for 10.9.8.7
+# only, an address the servers here never have
 test_ca() {
 	[ -f "$tmp/ca.pem" ] && return 0
 	openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=sagesync test CA" \
@@ -50,16 +52,21 @@ test_ca() {
 	printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tmp/san.ext"
 	openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
 		-CAcreateserial -days 2 -extfile "$tmp/san.ext" -out "$tmp/server.pem" 2>/dev/null
+	printf 'subjectAltName=IP:10.9.8.7\n' >"$tmp/wrong-ip.ext"
+	openssl x509 -req -in "$tmp/server.csr" -CA "$tmp/ca.pem" -CAkey "$tmp/ca.key" \
+		-CAcreateserial -days 2 -extfile "$tmp/wrong-ip.ext" -out "$tmp/wrong-ip.pem" 2>/dev/null
 }
 
-# https_start TOKEN: https://localhost:$https_port/git/NAME.git, user
-# "git" with password TOKEN
+# https_start TOKEN [CERT]: https://localhost:$https_port/git/NAME.git, user
+# "git" with password TOKEN, with the certificate $tmp/CERT.pem (server);
+# each call starts one more server
 https_start() {
 	test_ca
 	https_port=$(free_port)
+	cert=${2:-server}
 	mkdir -p "$tmp/www"
 	printf 'git:%s\n' "$1" >"$tmp/lighttpd.users"
-	cat >"$tmp/lighttpd.conf" <<EOC
+	cat >"$tmp/lighttpd-$https_port.conf" <<EOC
 server.modules = ("mod_alias", "mod_auth", "mod_authn_file", "mod_cgi",
                   "mod_setenv", "mod_openssl")
 server.document-root = "$tmp/www"
@@ -67,7 +74,7 @@ server.bind = "127.0.0.1"
 server.port = $https_port
 server.errorlog = "$tmp/lighttpd.log"
 ssl.engine = "enable"
-ssl.pemfile = "$tmp/server.pem"
+ssl.pemfile = "$tmp/$cert.pem"
 ssl.privkey = "$tmp/server.key"
 alias.url = ("/git/" => "/usr/lib/git-core/git-http-backend/")
 \$HTTP["url"] =~ "^/git/" {
@@ -80,8 +87,8 @@ auth.backend.plain.userfile = "$tmp/lighttpd.users"
 auth.require = ("/git/" => ("method" => "basic", "realm" => "git",
                             "require" => "valid-user"))
 EOC
-	/usr/sbin/lighttpd -D -f "$tmp/lighttpd.conf" >>"$tmp/lighttpd.log" 2>&1 &
-	lighttpd_pid=$!
+	/usr/sbin/lighttpd -D -f "$tmp/lighttpd-$https_port.conf" >>"$tmp/lighttpd.log" 2>&1 &
+	lighttpd_pid="$lighttpd_pid $!"
 	wait_port "$https_port" || {
 		echo "FAIL: lighttpd did not start"
 		cat "$tmp/lighttpd.log"

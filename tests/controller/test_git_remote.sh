@@ -28,6 +28,8 @@ git -C "$work" add -A && git -C "$work" commit -q -m "quickstart"
 git -C "$work" push -q origin main
 
 git_daemon_start
+https_start s3cret-token wrong-ip
+wrong_ip_port=$https_port
 https_start s3cret-token
 sshd_start
 printf 's3cret-token\n' >"$tmp/token"
@@ -67,6 +69,22 @@ contains "untrusted CA: says so" "the TLS certificate of localhost is not truste
 config "$https_url" ", caFile: $tmp/other-ca.pem, auth: {tokenFile: $tmp/token}"
 equals "another CA: plan fails" 1 "$(plan)"
 contains "another CA: says so" "not signed by a CA in source.caFile"
+
+# an IP address in the URL: checked against the certificate's IP address
+# names, as a host name is against its DNS names
+config "https://127.0.0.1:$https_port/git/deploy.git" "$https_auth"
+equals "IP address in the certificate: planned" 2 "$(plan)"
+config "https://127.0.0.1:$wrong_ip_port/git/deploy.git" "$https_auth"
+equals "the certificate of another IP address: plan fails" 1 "$(plan)"
+contains "another IP address: says so" \
+	"the TLS certificate of 127.0.0.1 is not issued for 127.0.0.1"
+config "https://127.0.0.1:$https_port/git/deploy.git" \
+	", caFile: $tmp/other-ca.pem, auth: {tokenFile: $tmp/token}"
+equals "IP address, another CA: plan fails" 1 "$(plan)"
+contains "IP address, another CA: says so" "not signed by a CA in source.caFile"
+config "https://localhost:$wrong_ip_port/git/deploy.git" "$https_auth"
+equals "a certificate without the host name: plan fails" 1 "$(plan)"
+contains "without the host name: says so" "is not issued for localhost"
 
 ssh-keygen -q -t ed25519 -N "" -f "$tmp/other_host_key"
 printf '[127.0.0.1]:%s %s\n' "$sshd_port" "$(cut -d' ' -f1,2 "$tmp/other_host_key.pub")" \
