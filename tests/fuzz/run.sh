@@ -2,7 +2,8 @@
 # Runs each fuzz target for a bounded time from its seeds: for manifests
 # the examples and the invalid-manifest corpus, for the config and the
 # webhook receivers corpus/config and corpus/webhook, for SSH signatures
-# corpus/sshsig. Findings make it fail.
+# corpus/sshsig, for the Git tree export corpus/tree (its scratch
+# repository goes into the work directory). Findings make it fail.
 # Usage: run.sh FUZZ_BUILD_DIR SECONDS
 set -eu
 build=$(cd "$1" && pwd)
@@ -20,7 +21,7 @@ run() {
 	mkdir "$work/corpus" "$work/seeds"
 	cp "$@" "$work/seeds/"
 	echo "fuzz_$target: ${seconds}s from $(ls "$work/seeds" | wc -l) seeds"
-	(cd "$work" && ASAN_OPTIONS=detect_leaks=1 "$build/tests/fuzz/fuzz_$target" \
+	(cd "$work" && TMPDIR="$work" ASAN_OPTIONS=detect_leaks=1 "$build/tests/fuzz/fuzz_$target" \
 		-max_total_time="$seconds" -max_len=16384 -timeout=10 \
 		-rss_limit_mb=1024 -dict="$here/manifest.dict" \
 		-print_final_stats=1 corpus seeds 2>"$work/log") || {
@@ -36,3 +37,4 @@ run manifest "$src"/examples/*/*.yaml "$src"/tests/fixtures/invalid/*.yaml
 run config "$here"/corpus/config/*.yaml
 run webhook "$here"/corpus/webhook/*
 run sshsig "$here"/corpus/sshsig/*
+run tree "$here"/corpus/tree/*
