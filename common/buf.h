@@ -8,6 +8,7 @@
 #define SAGESYNC_COMMON_BUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 struct buf {
@@ -37,5 +38,14 @@ void buf_release(struct buf *b);
 char *buf_detach(struct buf *b);
 /* "" for an empty buffer that never grew. */
 const char *buf_cstr(const struct buf *b);
+
+/*
+ * Appends `len` bytes of `s` as text that is safe on one line of a log,
+ * a terminal or a comment, whoever wrote it: control characters, DEL,
+ * the backslash and bytes that are not valid UTF-8 become \xNN (with
+ * `ascii`, every byte that is not printable ASCII does), so nothing is
+ * dropped and no line or escape sequence can be forged.
+ */
+void buf_put_shown(struct buf *b, const char *s, size_t len, bool ascii);
 
 #endif

@@ -35,12 +35,20 @@ int log_parse_format(const char *s, enum log_format *out)
 void log_msg(enum log_level level, const char *revision, const char *resource,
 	     const char *fmt, ...)
 {
-	struct buf msg = BUF_INIT, line = BUF_INIT;
+	struct buf raw = BUF_INIT, msg = BUF_INIT, line = BUF_INIT;
+	struct buf rev = BUF_INIT, res = BUF_INIT;
 	va_list ap;
 
 	va_start(ap, fmt);
-	buf_vprintf(&msg, fmt, ap);
+	buf_vprintf(&raw, fmt, ap);
 	va_end(ap);
+	/* what the message quotes may come from anyone (a commit, a
+	 * signature, an AWS answer): one line, valid UTF-8, nothing lost */
+	buf_put_shown(&msg, buf_cstr(&raw), raw.len, false);
+	if (revision)
+		buf_put_shown(&rev, revision, strlen(revision), false);
+	if (resource)
+		buf_put_shown(&res, resource, strlen(resource), false);
 	if (format == LOG_JSON) {
 		struct timespec ts;
 		struct tm tm;
@@ -54,13 +62,14 @@ void log_msg(enum log_level level, const char *revision, const char *resource,
 		snprintf(when + strlen(when), sizeof(when) - strlen(when),
 			 ".%03ldZ", ts.tv_nsec / 1000000L);
 		o = json_pack("{s:s, s:s, s:s%}", "time", when, "level",
-			      level_names[level], "message", msg.ptr, msg.len);
+			      level_names[level], "message", buf_cstr(&msg),
+			      msg.len);
 		if (o && revision)
 			json_object_set_new(o, "revision",
-					    json_string(revision));
+					    json_string(buf_cstr(&rev)));
 		if (o && resource)
 			json_object_set_new(o, "resource",
-					    json_string(resource));
+					    json_string(buf_cstr(&res)));
 		s = o ? json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 		buf_puts(&line, s ? s : "{\"message\":\"cannot encode\"}");
 		free(s);
@@ -70,15 +79,18 @@ void log_msg(enum log_level level, const char *revision, const char *resource,
 			   level == LOG_WARN  ? "warning: " :
 			   level == LOG_ERROR ? "error: " :
 						"",
-			   msg.ptr);
+			   buf_cstr(&msg));
 		if (resource)
-			buf_printf(&line, " [%s]", resource);
+			buf_printf(&line, " [%s]", res.ptr);
 		if (revision)
-			buf_printf(&line, " (revision %.7s)", revision);
+			buf_printf(&line, " (revision %.7s)", rev.ptr);
 	}
 	buf_putc(&line, '\n');
 	/* one write, so lines from threads stay whole */
 	fwrite(line.ptr, 1, line.len, stderr);
+	buf_release(&raw);
 	buf_release(&msg);
+	buf_release(&rev);
+	buf_release(&res);
 	buf_release(&line);
 }

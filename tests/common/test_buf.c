@@ -3,6 +3,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -96,6 +97,48 @@ static void test_buf__clear_keeps_memory(void **state)
 	buf_release(&b);
 }
 
+static const char *shown(struct buf *b, const char *s, size_t n, bool ascii)
+{
+	buf_clear(b);
+	buf_put_shown(b, s, n, ascii);
+	return buf_cstr(b);
+}
+
+/* what anyone wrote, shown on one line: nothing dropped, nothing forged */
+static void test_buf__put_shown(void **state)
+{
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	assert_string_equal(shown(&b, "plain text", 10, false), "plain text");
+	assert_string_equal(shown(&b, "a\nb\r\tc", 6, false),
+			    "a\\x0ab\\x0d\\x09c");
+	assert_string_equal(shown(&b, "\x1b[2J", 4, false), "\\x1b[2J");
+	assert_string_equal(shown(&b, "back\\slash", 10, false),
+			    "back\\x5cslash");
+	assert_string_equal(shown(&b, "nul\0here", 8, false), "nul\\x00here");
+	/* valid UTF-8 stays, invalid bytes are shown as bytes */
+	assert_string_equal(shown(&b, "mod\xc3\xa8le", 7, false),
+			    "mod\xc3\xa8le");
+	assert_string_equal(shown(&b, "bad\xff\xc3", 5, false),
+			    "bad\\xff\\xc3");
+	assert_string_equal(shown(&b, "\xc0\xaf", 2, false),
+			    "\\xc0\\xaf"); /* overlong '/' */
+	assert_string_equal(shown(&b, "\xed\xa0\x80", 3, false),
+			    "\\xed\\xa0\\x80"); /* a surrogate */
+	/* C1 controls and bidirectional overrides are shown as bytes */
+	assert_string_equal(shown(&b, "\xc2\x9b", 2, false), "\\xc2\\x9b");
+	assert_string_equal(shown(&b,
+				  "a\xe2\x80\xae"
+				  "b",
+				  5, false),
+			    "a\\xe2\\x80\\xaeb");
+	/* ascii: every other byte too */
+	assert_string_equal(shown(&b, "mod\xc3\xa8le", 7, true),
+			    "mod\\xc3\\xa8le");
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -105,6 +148,7 @@ int main(void)
 		cmocka_unit_test(test_buf__put_keeps_binary_bytes),
 		cmocka_unit_test(test_buf__detach_hands_over_and_empties),
 		cmocka_unit_test(test_buf__clear_keeps_memory),
+		cmocka_unit_test(test_buf__put_shown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
