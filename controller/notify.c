@@ -4,8 +4,6 @@
 #include "notify.h"
 
 #include <jansson.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,18 +166,15 @@ static int deliver(struct notifier *n, const struct config_notify *t,
 		}
 		json = event_json(it);
 		if (t->secret_file) {
-			unsigned char mac[EVP_MAX_MD_SIZE];
-			unsigned int len = 0, i;
+			char mac[65];
 
 			if (!(secret = source_secret(t->secret_file,
 						     "notify.secretFile")))
 				goto misconfigured;
-			HMAC(EVP_sha256(), secret, (int)strlen(secret),
-			     (const unsigned char *)json, strlen(json), mac,
-			     &len);
-			buf_puts(&h[0], "X-Sagesync-Signature-256: sha256=");
-			for (i = 0; i < len; i++)
-				buf_printf(&h[0], "%02x", mac[i]);
+			sigv4_hmac_sha256_hex(mac, secret, strlen(secret), json,
+					      strlen(json));
+			buf_printf(&h[0], "X-Sagesync-Signature-256: sha256=%s",
+				   mac);
 			headers[1] = h[0].ptr;
 		}
 		break;

@@ -140,6 +140,18 @@ static int hmac(unsigned char out[SIGV4_SHA256_LEN], const void *key,
 	return 0;
 }
 
+void sigv4_hmac_sha256_hex(char hex[65], const void *key, size_t keylen,
+			   const void *data, size_t len)
+{
+	unsigned char md[SIGV4_SHA256_LEN];
+
+	if (hmac(md, key, keylen, data, len) < 0) {
+		fprintf(stderr, "sagesync: fatal: hmac-sha-256 failed\n");
+		abort();
+	}
+	hex_lower(hex, md, sizeof(md));
+}
+
 /*
  * Removes "." and ".." segments and empty segments (duplicate slashes),
  * then encodes each remaining segment. A trailing slash survives only if

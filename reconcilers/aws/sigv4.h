@@ -79,5 +79,8 @@ void sigv4_uri_encode(struct buf *out, const char *s, size_t len,
 		      bool keep_slash);
 /* Lower-case hex SHA-256 of `data` into `hex` (65 bytes). */
 void sigv4_sha256_hex(char hex[65], const void *data, size_t len);
+/* Lower-case hex HMAC-SHA256 of `data` with `key` into `hex`. */
+void sigv4_hmac_sha256_hex(char hex[65], const void *key, size_t keylen,
+			   const void *data, size_t len);
 
 #endif
