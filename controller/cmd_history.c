@@ -72,6 +72,7 @@ struct rows {
 	size_t n, cap;
 	const char *repo;
 	const char *endpoint;
+	const struct source_trust *trust;
 };
 
 /* whether a record concerns the endpoint NAME */
@@ -95,8 +96,13 @@ static int collect(const char *commit, const char *text, void *payload)
 	struct record *list;
 	size_t n, i;
 
-	(void)commit;
-	records_parse(text, &list, &n);
+	if (!text) {
+		log_msg(LOG_WARN, commit, NULL,
+			"its note is over %d bytes and is not read",
+			GITSRC_MAX_NOTE);
+		return 0;
+	}
+	records_parse(text, &rows->trust->key, &list, &n);
 	for (i = 0; i < n; i++) {
 		struct buf author = BUF_INIT, subject = BUF_INIT;
 		struct err e = ERR_INIT;
@@ -129,6 +135,25 @@ static int newest_first(const void *a, const void *b)
 	return c ? c : strcmp(y->r.started, x->r.started);
 }
 
+/* a record's text as anyone may have written it, safe to show */
+static json_t *shown_json(const char *s)
+{
+	struct buf b = BUF_INIT;
+	json_t *j;
+
+	buf_put_shown(&b, s ? s : "", s ? strlen(s) : 0, false);
+	j = json_string(buf_cstr(&b));
+	buf_release(&b);
+	return j;
+}
+
+static const char *shown(struct buf *b, const char *s)
+{
+	buf_clear(b);
+	buf_put_shown(b, s ? s : "", s ? strlen(s) : 0, false);
+	return buf_cstr(b);
+}
+
 static void print_json(const struct rows *rows)
 {
 	json_t *list = json_array();
@@ -137,18 +162,23 @@ static void print_json(const struct rows *rows)
 
 	for (i = 0; i < rows->n; i++) {
 		const struct row *w = &rows->items[i];
+		json_t *o = json_object();
 
-		json_array_append_new(
-			list,
-			json_pack("{s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s, "
-				  "s:s, s:s}",
-				  "started", w->r.started, "finished",
-				  w->r.finished, "revision", w->r.revision,
-				  "lastGood", w->r.last_good, "author",
-				  w->author, "subject", w->subject, "result",
-				  w->r.result, "reason", w->r.reason,
-				  "controller", w->r.controller, "changes",
-				  w->r.changes));
+		json_object_set_new(o, "started", shown_json(w->r.started));
+		json_object_set_new(o, "finished", shown_json(w->r.finished));
+		json_object_set_new(o, "revision", shown_json(w->r.revision));
+		json_object_set_new(o, "lastGood", shown_json(w->r.last_good));
+		json_object_set_new(o, "author", shown_json(w->author));
+		json_object_set_new(o, "subject", shown_json(w->subject));
+		json_object_set_new(o, "result", shown_json(w->r.result));
+		json_object_set_new(o, "reason", shown_json(w->r.reason));
+		json_object_set_new(o, "controller",
+				    shown_json(w->r.controller));
+		json_object_set_new(o, "changes", shown_json(w->r.changes));
+		if (rows->trust->need)
+			json_object_set_new(o, "authentic",
+					    json_boolean(w->r.authentic));
+		json_array_append_new(list, o);
 	}
 	s = json_dumps(list, JSON_INDENT(2));
 	puts(s ? s : "[]");
@@ -158,6 +188,8 @@ static void print_json(const struct rows *rows)
 
 static void print_table(const struct rows *rows)
 {
+	struct buf f[6] = { BUF_INIT, BUF_INIT, BUF_INIT,
+			    BUF_INIT, BUF_INIT, BUF_INIT };
 	size_t i;
 
 	printf("%-24s  %-7s  %-16s  %-32s  %-12s  %s\n", "WHEN", "REV",
@@ -165,12 +197,19 @@ static void print_table(const struct rows *rows)
 	for (i = 0; i < rows->n; i++) {
 		const struct row *w = &rows->items[i];
 
-		printf("%-24s  %.7s  %-16.16s  %-32.32s  %-12s  %s\n",
-		       w->r.finished, w->r.revision, w->author, w->subject,
-		       w->r.result, w->r.reason);
+		printf("%-24s  %.7s  %-16.16s  %-32.32s  %-12s  %s%s\n",
+		       shown(&f[0], w->r.finished), shown(&f[1], w->r.revision),
+		       shown(&f[2], w->author), shown(&f[3], w->subject),
+		       shown(&f[4], w->r.result),
+		       rows->trust->need && !w->r.authentic ?
+			       "(not authenticated: not counted) " :
+			       "",
+		       shown(&f[5], w->r.reason));
 	}
 	if (!rows->n)
 		printf("(no deployment records yet)\n");
+	for (i = 0; i < 6; i++)
+		buf_release(&f[i]);
 }
 
 int cmd_history(int argc, char **argv)
@@ -185,6 +224,7 @@ int cmd_history(int argc, char **argv)
 	struct diag_list diags = DIAG_LIST_INIT;
 	struct config *cfg = NULL;
 	struct rows rows = { 0 };
+	struct source_trust trust = { 0 };
 	struct buf repo = BUF_INIT;
 	struct err e = ERR_INIT;
 	const char *path = NULL;
@@ -241,6 +281,8 @@ int cmd_history(int argc, char **argv)
 		goto out;
 	}
 	rows.repo = repo.ptr;
+	source_trust_load(&trust, cfg);
+	rows.trust = &trust;
 	if (gitsrc_notes_each(repo.ptr, source_notes_ref(cfg), collect, &rows,
 			      &e) < 0) {
 		log_msg(LOG_ERROR, NULL, NULL, "records: %s", e.msg);
@@ -260,6 +302,7 @@ out:
 		free(rows.items[i].subject);
 	}
 	free(rows.items);
+	source_trust_release(&trust);
 	buf_release(&repo);
 	config_free(cfg);
 	diag_release(&diags);

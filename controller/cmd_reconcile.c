@@ -1069,12 +1069,11 @@ static bool cycle(struct daemon *d, const char *why)
 		goto out;
 	}
 	source_last_good(git ? repo.ptr : NULL, cfg, last);
-	/* the records name it, and anyone who can push the notes ref can
-	 * write a record: with signatures on, it must be signed too */
+	/* it comes from this controller's authenticated records; with
+	 * signatures on it must still verify, so that removing a key from
+	 * the allowed signers retires what it signed */
 	if (git && last[0] && cfg->source->verify &&
-	    gitsrc_verify_content(repo.ptr, cfg->source->path, last,
-				  cfg->source->verify->allowed_signers_file,
-				  &who, &e) < 0) {
+	    source_verify(repo.ptr, cfg, last, &who, &e) < 0) {
 		refused(d, "unsigned");
 		log_msg(LOG_ERROR, last, NULL,
 			"the last good revision in the records is not signed "
@@ -1111,10 +1110,7 @@ static bool cycle(struct daemon *d, const char *why)
 	/* a head that is the last good revision was verified just above */
 	if (git && head[0] && cfg->source->verify && strcmp(head, last)) {
 		buf_clear(&who);
-		if (gitsrc_verify_content(
-			    repo.ptr, cfg->source->path, head,
-			    cfg->source->verify->allowed_signers_file, &who,
-			    &e) < 0) {
+		if (source_verify(repo.ptr, cfg, head, &who, &e) < 0) {
 			refused(d, "unsigned");
 			log_msg(LOG_ERROR, head, NULL,
 				"not applied: %s; %s%.7s", e.msg,
@@ -1323,6 +1319,15 @@ static int daemon_loop(const char *config_path, struct config *cfg)
 			cfg->source->url, cfg->source->branch ? " branch " : "",
 			cfg->source->branch ? cfg->source->branch : "",
 			cfg->source->interval_seconds);
+	if (rc == CMD_OK && cfg->source->verify && cfg->leader_election &&
+	    !(cfg->history && cfg->history->key_file))
+		log_msg(LOG_WARN, NULL, NULL,
+			"source.verify with leaderElection and no "
+			"history.keyFile: each replica authenticates its "
+			"records with its own key (stateDir/records.key), so "
+			"after a failover the new leader does not trust the "
+			"old one's records and knows no last good revision; "
+			"give every replica one key in history.keyFile");
 	struct timespec last = { 0, 0 }; /* the last reconcile (monotonic) */
 
 	for (;;) {
@@ -1468,9 +1473,7 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 		goto out;
 	}
 	if (git && cfg->source->verify &&
-	    gitsrc_verify_content(repo.ptr, cfg->source->path, commit,
-				  cfg->source->verify->allowed_signers_file,
-				  &who, &e) < 0) {
+	    source_verify(repo.ptr, cfg, commit, &who, &e) < 0) {
 		if (mode == APPLY || mode == ROLLBACK) {
 			log_msg(LOG_ERROR, commit, NULL, "not applied: %s",
 				e.msg);
@@ -1478,6 +1481,18 @@ static int cli(enum mode mode, const struct config *cfg, struct aws_client *aws,
 		}
 		log_msg(LOG_WARN, commit, NULL,
 			"%s: the daemon would not apply it", e.msg);
+	}
+	/* a rollback goes back to what this controller deployed and found
+	 * healthy, as its records say; anything else is an apply */
+	if (git && mode == ROLLBACK &&
+	    !source_was_good(repo.ptr, cfg, commit)) {
+		log_msg(LOG_ERROR, commit, NULL,
+			"not rolled back: %.7s was never recorded good by "
+			"this controller (%s); a rollback goes only to a "
+			"revision it deployed healthy (see sagesync history); "
+			"to deploy another, use apply --once --revision",
+			commit, cfg->name);
+		goto out;
 	}
 	if (git) {
 		source_last_good(repo.ptr, cfg, good);

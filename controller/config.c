@@ -295,6 +295,8 @@ static const struct schema_field history_fields[] = {
 	F("notesRef", SCHEMA_STR, struct config_history, notes_ref,
 	  .rule = &rule_ref),
 	F("push", SCHEMA_BOOL, struct config_history, push, OPT),
+	F("keyFile", SCHEMA_STR, struct config_history, key_file,
+	  .rule = &rule_path),
 };
 static void check_history(struct schema_ctx *c, void *obj,
 			  const struct ynode *map, const char *path)

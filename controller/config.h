@@ -67,6 +67,7 @@ struct config_reconcile {
 struct config_history {
 	char *notes_ref;
 	struct mf_bool push;
+	char *key_file; /* the key that authenticates the records */
 };
 
 struct config_server {

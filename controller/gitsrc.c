@@ -245,18 +245,6 @@ static const char *mode_refusal(unsigned int mode, char why[80])
 	}
 }
 
-/* `name` for an error message: control and non-ASCII bytes as \xNN */
-static void put_shown(struct buf *out, const char *name)
-{
-	const unsigned char *p;
-
-	for (p = (const unsigned char *)name; *p; p++)
-		if (*p < 0x20 || *p >= 0x7f || *p == '\\')
-			buf_printf(out, "\\x%02x", *p);
-		else
-			buf_putc(out, (char)*p);
-}
-
 /* what the export writes, in the order it writes it (pre-order) */
 struct item {
 	char *name; /* the entry's name */
@@ -286,11 +274,13 @@ static int refuse(struct export *x, const char *name, const char *fmt, ...)
 	struct buf shown = BUF_INIT, why = BUF_INIT;
 	va_list ap;
 
-	put_shown(&shown, x->where.ptr ? x->where.ptr : "");
+	/* control and non-ASCII bytes as \xNN: an invisible character
+	 * that makes '.git' of a name shows */
+	buf_put_shown(&shown, buf_cstr(&x->where), x->where.len, true);
 	if (name) {
 		if (shown.len)
 			buf_putc(&shown, '/');
-		put_shown(&shown, name);
+		buf_put_shown(&shown, name, strlen(name), true);
 	}
 	if (!shown.len)
 		buf_putc(&shown, '/'); /* the root tree */
@@ -1048,7 +1038,15 @@ int gitsrc_note_read(const char *repo_path, const char *ref, const char *commit,
 	if (git_oid_fromstr(&id, commit) < 0) {
 		rc = err_set(e, ERR_INVALID, "not a commit id: %s", commit);
 	} else if ((g = git_note_read(&note, repo, ref, &id)) == 0) {
-		buf_puts(out, git_note_message(note));
+		size_t n = strlen(git_note_message(note));
+
+		if (n > GITSRC_MAX_NOTE)
+			rc = err_set(e, ERR_LIMIT,
+				     "the note of %.7s under %s is %zu bytes; "
+				     "notes over %d bytes are not read",
+				     commit, ref, n, GITSRC_MAX_NOTE);
+		else
+			buf_put(out, git_note_message(note), n);
 	} else if (g != GIT_ENOTFOUND) {
 		rc = git_fail(e, ref);
 	}
@@ -1080,6 +1078,7 @@ int gitsrc_note_write(const char *repo_path, const char *ref,
 
 struct each_note {
 	git_repository *repo;
+	git_odb *odb;
 	const char *ref;
 	int (*fn)(const char *commit, const char *text, void *payload);
 	void *payload;
@@ -1091,15 +1090,21 @@ static int each_note(const git_oid *blob_id, const git_oid *annotated,
 	struct each_note *n = payload;
 	git_blob *blob = NULL;
 	struct buf text = BUF_INIT;
+	git_object_t type;
+	size_t size;
 	char hex[41];
 	int rc;
 
-	(void)blob_id;
+	git_oid_tostr(hex, sizeof(hex), annotated);
+	/* the size first: a huge note is never loaded */
+	if (git_odb_read_header(&size, &type, n->odb, blob_id) < 0)
+		return -1;
+	if (size > GITSRC_MAX_NOTE)
+		return n->fn(hex, NULL, n->payload);
 	if (git_blob_lookup(&blob, n->repo, blob_id) < 0)
 		return -1;
 	buf_put(&text, git_blob_rawcontent(blob),
 		(size_t)git_blob_rawsize(blob));
-	git_oid_tostr(hex, sizeof(hex), annotated);
 	rc = n->fn(hex, text.ptr ? text.ptr : "", n->payload);
 	buf_release(&text);
 	git_blob_free(blob);
@@ -1111,14 +1116,19 @@ int gitsrc_notes_each(const char *repo_path, const char *ref,
 				void *payload),
 		      void *payload, struct err *e)
 {
-	struct each_note n = { NULL, ref, fn, payload };
+	struct each_note n = { NULL, NULL, ref, fn, payload };
 	int rc, g;
 
 	if ((rc = open_repo(&n.repo, repo_path, e)) < 0)
 		return rc;
-	g = git_note_foreach(n.repo, ref, each_note, &n);
-	if (g < 0 && g != GIT_ENOTFOUND)
-		rc = git_fail(e, ref);
+	if (git_repository_odb(&n.odb, n.repo) < 0) {
+		rc = git_fail(e, repo_path);
+	} else {
+		g = git_note_foreach(n.repo, ref, each_note, &n);
+		if (g < 0 && g != GIT_ENOTFOUND)
+			rc = git_fail(e, ref);
+	}
+	git_odb_free(n.odb);
 	git_repository_free(n.repo);
 	return rc;
 }
@@ -1139,6 +1149,8 @@ static int merge_one(const char *commit, const char *theirs, void *payload)
 	char *merged = NULL;
 	const char *ours;
 
+	if (!theirs)
+		return 0; /* too big to be a note of records: not taken */
 	git_oid_fromstr(&id, commit);
 	ours = git_note_read(&note, m->repo, m->ref, &id) == 0 ?
 		       git_note_message(note) :
@@ -1179,11 +1191,16 @@ int gitsrc_notes_merge(const char *repo_path, const char *ref,
 				     git_reference_target(theirs)) == 1))
 		goto out;
 	{
-		struct each_note n = { m.repo, theirs_ref, merge_one, &m };
+		struct each_note n = { m.repo, NULL, theirs_ref, merge_one,
+				       &m };
 
-		if (git_note_foreach(m.repo, theirs_ref, each_note, &n) < 0 ||
-		    m.rc < 0)
+		if (git_repository_odb(&n.odb, m.repo) < 0 ||
+		    git_note_foreach(m.repo, theirs_ref, each_note, &n) < 0 ||
+		    m.rc < 0) {
+			git_odb_free(n.odb);
 			goto fail;
+		}
+		git_odb_free(n.odb);
 	}
 	/* a merge commit, so that pushing ours fast-forwards theirs */
 	if (git_reference_lookup(&ours_ref, m.repo, ref) < 0 ||
@@ -1536,6 +1553,29 @@ bool gitsrc_ref_name_valid(const char *name)
 	return git_reference_name_is_valid(&valid, name) == 0 && valid;
 }
 
+int gitsrc_ref_id(const char *repo_path, const char *name, char out[41],
+		  struct err *e)
+{
+	git_repository *repo = NULL;
+	git_oid id;
+	int rc;
+
+	out[0] = '\0';
+	if ((rc = open_repo(&repo, repo_path, e)) < 0)
+		return rc;
+	rc = git_reference_name_to_id(&id, repo, name);
+	if (rc == 0) {
+		git_oid_tostr(out, 41, &id);
+		rc = 1;
+	} else if (rc == GIT_ENOTFOUND) {
+		rc = 0;
+	} else {
+		rc = git_fail(e, name);
+	}
+	git_repository_free(repo);
+	return rc;
+}
+
 int gitsrc_ref_exists(const char *repo_path, const char *name, struct err *e)
 {
 	git_repository *repo = NULL;
@@ -1552,58 +1592,6 @@ int gitsrc_ref_exists(const char *repo_path, const char *name, struct err *e)
 	else
 		rc = git_fail(e, name);
 	git_reference_free(ref);
-	git_repository_free(repo);
-	return rc;
-}
-
-int gitsrc_verify_content(const char *repo_path, const char *path,
-			  const char *commit, const char *allowed_signers,
-			  struct buf *principal, struct err *e)
-{
-	git_repository *repo = NULL;
-	git_revwalk *walk = NULL;
-	git_commit *c = NULL, *a = NULL;
-	git_oid id, tree, other;
-	struct err own = ERR_INIT, e2 = ERR_INIT;
-	char hex[GIT_OID_HEXSZ + 1];
-	int n, rc;
-
-	if ((rc = gitsrc_verify(repo_path, commit, allowed_signers, principal,
-				&own)) == 0)
-		return 0;
-	if (open_repo(&repo, repo_path, &e2) < 0 ||
-	    git_oid_fromstr(&id, commit) < 0 ||
-	    git_commit_lookup(&c, repo, &id) < 0 ||
-	    git_revwalk_new(&walk, repo) < 0 || git_revwalk_push(walk, &id) < 0)
-		goto out;
-	if (content_id(&tree, c, path) < 0 || git_oid_is_zero(&tree))
-		goto out;
-	git_revwalk_simplify_first_parent(walk);
-	git_revwalk_next(&id, walk); /* `commit` itself */
-	for (n = 0; n < 100 && git_revwalk_next(&id, walk) == 0; n++) {
-		if (git_commit_lookup(&a, repo, &id) < 0)
-			break;
-		if (content_id(&other, a, path) == 0 &&
-		    git_oid_equal(&other, &tree)) {
-			git_oid_tostr(hex, sizeof(hex), &id);
-			if (gitsrc_verify(repo_path, hex, allowed_signers,
-					  principal, &e2) == 0) {
-				buf_printf(principal, " (the content of %.7s)",
-					   hex);
-				rc = 0;
-			}
-			err_clear(&e2);
-			git_commit_free(a);
-			break;
-		}
-		git_commit_free(a);
-		a = NULL;
-	}
-out:
-	if (rc < 0)
-		*e = own;
-	git_revwalk_free(walk);
-	git_commit_free(c);
 	git_repository_free(repo);
 	return rc;
 }

@@ -120,26 +120,17 @@ int gitsrc_verify(const char *repo, const char *commit,
 int gitsrc_same_content(const char *repo, const char *path, const char *a,
 			const char *b, struct err *e);
 
-/*
- * As gitsrc_verify, and also 0 when `commit` has exactly the content of
- * one of its first-parent ancestors (at most 100 back) that verifies,
- * under `path` (NULL: the whole tree; what the controller applies): the
- * revert commit the controller pushes is unsigned, but what it deploys
- * is a signed commit's. Otherwise the error of `commit`'s own check.
- */
-int gitsrc_verify_content(const char *repo, const char *path,
-			  const char *commit, const char *allowed_signers,
-			  struct buf *principal, struct err *e);
-
 /* The author's name and the subject line of a commit. */
 int gitsrc_commit_info(const char *repo, const char *commit, struct buf *author,
 		       struct buf *subject, struct err *e);
 
 /*
- * Git notes under `ref`: the note of one commit (empty when none), a new
- * note (replacing the old), each note in turn (`fn` returning non-zero
- * stops).
+ * Git notes under `ref`: the note of one commit (empty when none; one
+ * over GITSRC_MAX_NOTE bytes is ERR_LIMIT), a new note (replacing the
+ * old), each note in turn (`fn` returning non-zero stops; a note over
+ * GITSRC_MAX_NOTE bytes is never loaded: `fn` gets NULL text for it).
  */
+#define GITSRC_MAX_NOTE (1024 * 1024)
 int gitsrc_note_read(const char *repo, const char *ref, const char *commit,
 		     struct buf *out, struct err *e);
 int gitsrc_note_write(const char *repo, const char *ref, const char *commit,
@@ -202,6 +193,11 @@ int gitsrc_commit_files(const char *repo, const char *branch,
 /* Whether `name` (refs/heads/main) is a valid ref name, as git
  * check-ref-format has it. */
 bool gitsrc_ref_name_valid(const char *name);
+
+/* The commit id a reference points to, in `out`: 1, or 0 when there
+ * is no such reference, <0 on error. */
+int gitsrc_ref_id(const char *repo, const char *name, char out[41],
+		  struct err *e);
 
 /* 1 when the reference `name` exists, 0 when not, <0 on error. */
 int gitsrc_ref_exists(const char *repo, const char *name, struct err *e);

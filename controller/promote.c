@@ -845,6 +845,23 @@ static int poll_group(struct promoter *p, const char *repo, const char *group)
 			base, e.msg);
 		goto out;
 	}
+	/* the change is built on the branch's content: with signatures on,
+	 * only content the reconcile would trust is read */
+	if (cfg->source->verify) {
+		struct buf who = BUF_INIT;
+
+		rc = source_verify(repo, cfg, head, &who, &e);
+		buf_release(&who);
+		if (rc < 0) {
+			count(p, group, "failed");
+			log_msg(LOG_WARN, head, NULL,
+				"promotion of %s version %ld: the head of '%s' "
+				"is not trusted: %s; nothing is read or "
+				"proposed",
+				group, v.number, base, e.msg);
+			goto out;
+		}
+	}
 	rc = edit_commit(p, repo, head, group, &v, &files, &e);
 	if (rc < 0) {
 		count(p, group, "failed");

@@ -3,12 +3,14 @@
  */
 #include "records.h"
 
+#include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "mem.h"
+#include "sigv4.h"
 
 void record_now(char out[32])
 {
@@ -36,14 +38,24 @@ static void field(struct buf *out, const char *key, const char *value)
 	buf_putc(out, '\n');
 }
 
-void record_format(struct buf *out, const struct record *r)
+/* the mac line of the block text `block` */
+static void mac_line(char hex[65], const char *block, size_t len,
+		     const struct records_key *key)
+{
+	sigv4_hmac_sha256_hex(hex, key->bytes, key->len, block, len);
+}
+
+void record_format(struct buf *out, const struct record *r,
+		   const struct records_key *key)
 {
 	const char *p;
+	size_t start;
 
 	if (out->len && out->ptr[out->len - 1] != '\n')
 		buf_putc(out, '\n');
 	if (out->len)
 		buf_putc(out, '\n');
+	start = out->len;
 	buf_printf(out, "sagesync: %s\n", r->result);
 	field(out, "revision", r->revision);
 	field(out, "last-good", r->last_good);
@@ -60,6 +72,12 @@ void record_format(struct buf *out, const struct record *r)
 		buf_release(&one);
 		p += n + (p[n] == '\n');
 	}
+	if (key && key->len) {
+		char hex[65];
+
+		mac_line(hex, out->ptr + start, out->len - start, key);
+		buf_printf(out, "mac: hmac-sha256:%s\n", hex);
+	}
 }
 
 static void set(char *dst, size_t size, const char *v, size_t n)
@@ -67,9 +85,37 @@ static void set(char *dst, size_t size, const char *v, size_t n)
 	snprintf(dst, size, "%.*s", (int)n, v);
 }
 
-void records_parse(const char *text, struct record **out, size_t *n)
+/* a parse in progress: the record being read, and its block */
+struct parsing {
+	struct record *r;
+	const char *block; /* where its "sagesync:" line starts */
+	bool after_mac; /* a line followed the mac: it is not authentic */
+	struct buf changes;
+};
+
+static void finish(struct parsing *ps)
 {
-	struct record *list = NULL, *r = NULL;
+	if (!ps->r)
+		return;
+	free(ps->r->changes);
+	ps->r->changes = buf_detach(&ps->changes);
+	if (!ps->r->changes)
+		ps->r->changes = mem_strdup("");
+	if (ps->after_mac)
+		ps->r->authentic = false;
+	ps->r = NULL;
+}
+
+static bool key_is(const char *p, size_t klen, const char *key)
+{
+	return klen == strlen(key) && !strncmp(p, key, klen);
+}
+
+void records_parse(const char *text, const struct records_key *key,
+		   struct record **out, size_t *n)
+{
+	struct record *list = NULL;
+	struct parsing ps = { NULL, NULL, false, BUF_INIT };
 	size_t cap = 0;
 	const char *p = text;
 
@@ -79,44 +125,63 @@ void records_parse(const char *text, struct record **out, size_t *n)
 		const char *colon = memchr(p, ':', len);
 		const char *v = colon ? colon + 1 : p + len;
 		size_t klen = colon ? (size_t)(colon - p) : len, vlen;
+		struct record *r;
 
 		while (v < p + len && *v == ' ')
 			v++;
 		vlen = (size_t)(p + len - v);
-		if (klen == 8 && !strncmp(p, "sagesync", 8)) {
+		if (key_is(p, klen, "sagesync")) {
+			finish(&ps);
 			list = mem_grow(list, &cap, *n + 1, sizeof(*list));
-			r = &list[(*n)++];
+			r = ps.r = &list[(*n)++];
 			memset(r, 0, sizeof(*r));
+			ps.block = p;
+			ps.after_mac = false;
 			set(r->result, sizeof(r->result), v, vlen);
 			r->controller = mem_strdup("");
 			r->reason = mem_strdup("");
-			r->changes = mem_strdup("");
-		} else if (r && klen == 8 && !strncmp(p, "revision", 8)) {
+			r->changes = NULL;
+		} else if (len == 0) {
+			finish(&ps); /* a blank line ends a block */
+		} else if (!(r = ps.r)) {
+			/* between blocks: not a record's */
+		} else if (r->authentic || ps.after_mac) {
+			ps.after_mac = true;
+		} else if (key_is(p, klen, "mac")) {
+			char hex[65];
+			static const char prefix[] = "hmac-sha256:";
+
+			if (key && key->len && vlen == 12 + 64 &&
+			    !strncmp(v, prefix, 12)) {
+				mac_line(hex, ps.block, (size_t)(p - ps.block),
+					 key);
+				r->authentic = CRYPTO_memcmp(hex, v + 12, 64) ==
+					       0;
+			}
+			ps.after_mac = !r->authentic;
+		} else if (key_is(p, klen, "revision")) {
 			set(r->revision, sizeof(r->revision), v, vlen);
-		} else if (r && klen == 9 && !strncmp(p, "last-good", 9)) {
+		} else if (key_is(p, klen, "last-good")) {
 			set(r->last_good, sizeof(r->last_good), v, vlen);
-		} else if (r && klen == 7 && !strncmp(p, "started", 7)) {
+		} else if (key_is(p, klen, "started")) {
 			set(r->started, sizeof(r->started), v, vlen);
-		} else if (r && klen == 8 && !strncmp(p, "finished", 8)) {
+		} else if (key_is(p, klen, "finished")) {
 			set(r->finished, sizeof(r->finished), v, vlen);
-		} else if (r && klen == 10 && !strncmp(p, "controller", 10)) {
+		} else if (key_is(p, klen, "controller")) {
 			free(r->controller);
 			r->controller = mem_strndup(v, vlen);
-		} else if (r && klen == 6 && !strncmp(p, "reason", 6)) {
+		} else if (key_is(p, klen, "reason")) {
 			free(r->reason);
 			r->reason = mem_strndup(v, vlen);
-		} else if (r && klen == 6 && !strncmp(p, "change", 6)) {
-			struct buf b = BUF_INIT;
-
-			buf_puts(&b, r->changes);
-			if (b.len)
-				buf_putc(&b, '\n');
-			buf_put(&b, v, vlen);
-			free(r->changes);
-			r->changes = buf_detach(&b);
+		} else if (key_is(p, klen, "change")) {
+			if (ps.changes.len)
+				buf_putc(&ps.changes, '\n');
+			buf_put(&ps.changes, v, vlen);
 		}
 		p += len + (p[len] == '\n');
 	}
+	finish(&ps);
+	buf_release(&ps.changes);
 	*out = list;
 }
 
@@ -148,6 +213,11 @@ bool record_failed(const struct record *r)
 	       !strcmp(r->result, "rolled-back");
 }
 
+bool record_revert(const struct record *r)
+{
+	return !strcmp(r->result, "reverted");
+}
+
 /* the blocks of a note, each as its text */
 static size_t blocks(const char *text, char ***out)
 {
@@ -170,19 +240,24 @@ static size_t blocks(const char *text, char ***out)
 	return n;
 }
 
+static int cmp_block(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
 char *records_union(const char *ours, const char *theirs)
 {
 	struct buf out = BUF_INIT;
 	char **a, **b;
 	size_t na = blocks(ours, &a), nb = blocks(theirs, &b), i, j;
 
+	/* sorted, so that each of theirs is looked up, not compared with
+	 * every one of ours */
+	if (na)
+		qsort(a, na, sizeof(*a), cmp_block);
 	buf_puts(&out, ours);
 	for (j = 0; j < nb; j++) {
-		bool seen = false;
-
-		for (i = 0; i < na && !seen; i++)
-			seen = !strcmp(a[i], b[j]);
-		if (seen)
+		if (na && bsearch(&b[j], a, na, sizeof(*a), cmp_block))
 			continue;
 		if (out.len && out.ptr[out.len - 1] != '\n')
 			buf_putc(&out, '\n');

@@ -7,6 +7,11 @@
  */
 #include "source.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,7 @@
 #include "file.h"
 #include "log.h"
 #include "mem.h"
+#include "sigv4.h"
 
 /* ---- the source ---------------------------------------------------------- */
 
@@ -203,13 +209,89 @@ void source_applied_set(const struct config *cfg, const char *commit)
 
 /* ---- the deployment records (records.h) ---------------------------------- */
 
-/* this controller's newest good and newest failed records */
-struct newest {
-	const char *name; /* the controller's */
-	char good[41], good_finished[32];
-	char failed[41], failed_finished[32];
-	struct buf failed_reason;
-};
+/*
+ * The key of a controller without history.keyFile: made once, at random,
+ * in its state directory, readable by its user only. Replicas each make
+ * their own, so they do not trust each other's records: for several
+ * replicas, history.keyFile names a key they share.
+ */
+static char *state_key(const struct config *cfg)
+{
+	struct buf path = BUF_INIT, b = BUF_INIT;
+	struct err e = ERR_INIT;
+	unsigned char raw[32];
+	char hex[65];
+	size_t i;
+	int fd;
+
+	buf_printf(&path, "%s/records.key", cfg->state_dir);
+	if (file_read(&b, path.ptr, 4096, &e) == 0 && b.len >= 64)
+		goto out;
+	buf_clear(&b);
+	if (RAND_bytes(raw, sizeof(raw)) != 1)
+		goto out;
+	for (i = 0; i < sizeof(raw); i++)
+		snprintf(hex + 2 * i, 3, "%02x", raw[i]);
+	OPENSSL_cleanse(raw, sizeof(raw));
+	fd = open(path.ptr, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd >= 0 && write(fd, hex, 64) == 64 && close(fd) == 0) {
+		buf_put(&b, hex, 64);
+	} else {
+		if (fd >= 0)
+			close(fd);
+		/* another process made it first: read theirs */
+		if (file_read(&b, path.ptr, 4096, &e) < 0 || b.len < 64) {
+			log_msg(LOG_ERROR, NULL, NULL,
+				"the records key '%s' cannot be made: %s",
+				path.ptr, e.code ? e.msg : strerror(errno));
+			buf_release(&b);
+		}
+	}
+	OPENSSL_cleanse(hex, sizeof(hex));
+out:
+	buf_release(&path);
+	return buf_detach(&b);
+}
+
+void source_trust_load(struct source_trust *t, const struct config *cfg)
+{
+	const char *file = cfg->history ? cfg->history->key_file : NULL;
+
+	memset(t, 0, sizeof(*t));
+	t->need = file || (cfg->source && cfg->source->verify);
+	if (file)
+		t->secret = source_secret(file, "history.keyFile");
+	else if (cfg->state_dir)
+		t->secret = state_key(cfg);
+	if (!t->secret)
+		return;
+	if (strlen(t->secret) < 32) {
+		log_msg(LOG_ERROR, NULL, NULL,
+			"history.keyFile '%s': the key is %zu bytes, and at "
+			"least 32 are needed (openssl rand -hex 32); no "
+			"deployment record is trusted or authenticated",
+			file ? file : "", strlen(t->secret));
+		source_trust_release(t);
+		return;
+	}
+	t->key.bytes = t->secret;
+	t->key.len = strlen(t->secret);
+}
+
+void source_trust_release(struct source_trust *t)
+{
+	if (t->secret)
+		OPENSSL_cleanse(t->secret, strlen(t->secret));
+	free(t->secret);
+	t->secret = NULL;
+	t->key.bytes = NULL;
+	t->key.len = 0;
+}
+
+bool source_trust_counts(const struct source_trust *t, const struct record *r)
+{
+	return t->need ? r->authentic : true;
+}
 
 /*
  * Whether a record is this controller's: its `controller` is NAME@HOST,
@@ -227,17 +309,41 @@ static bool ours(const struct record *r, const char *name)
 		(r->controller[n] == '@' || !r->controller[n]));
 }
 
-static int scan_newest(const char *commit, const char *text, void *payload)
+/* this controller's newest good and newest failed records */
+struct newest {
+	char good[41], good_finished[32];
+	char failed[41], failed_finished[32];
+	struct buf failed_reason;
+	size_t untrusted; /* records naming this controller, not counted */
+	size_t too_big; /* notes not read */
+};
+
+struct scan {
+	const char *name;
+	const struct source_trust *t;
+	struct newest *w;
+};
+
+static int scan_note(const char *commit, const char *text, void *payload)
 {
-	struct newest *w = payload;
+	struct scan *sc = payload;
+	struct newest *w = sc->w;
 	struct record *r;
 	size_t n, i;
 
 	(void)commit;
-	records_parse(text, &r, &n);
+	if (!text) {
+		w->too_big++;
+		return 0;
+	}
+	records_parse(text, &sc->t->key, &r, &n);
 	for (i = 0; i < n; i++) {
-		if (!r[i].revision[0] || !ours(&r[i], w->name))
+		if (!r[i].revision[0] || !ours(&r[i], sc->name))
 			continue;
+		if (!source_trust_counts(sc->t, &r[i])) {
+			w->untrusted++;
+			continue;
+		}
 		if (record_good(&r[i]) &&
 		    strcmp(r[i].finished, w->good_finished) >= 0) {
 			snprintf(w->good, sizeof(w->good), "%s", r[i].revision);
@@ -259,58 +365,157 @@ static int scan_newest(const char *commit, const char *text, void *payload)
 }
 
 /*
+ * The scan of every note is done once per notes commit: a reconcile asks
+ * for the last good revision and whether the head failed before, and
+ * most reconciles find the notes as the last one left them. The cache is
+ * keyed by what decides the answer: the repository, the notes ref's
+ * commit, the controller's name and the key.
+ */
+static struct {
+	pthread_mutex_t lock;
+	char key[4096 + 256 + 41 + 64 + 65 + 8];
+	struct newest w;
+} cache = { PTHREAD_MUTEX_INITIALIZER, "", { "", "", "", "", BUF_INIT, 0, 0 } };
+
+static void newest_copy(struct newest *to, const struct newest *from)
+{
+	struct buf reason = to->failed_reason;
+
+	*to = *from;
+	to->failed_reason = reason;
+	buf_clear(&to->failed_reason);
+	buf_puts(&to->failed_reason, buf_cstr(&from->failed_reason));
+}
+
+/* this controller's newest counted good and failed records; <0 error */
+static int newest_records(const char *repo, const struct config *cfg,
+			  const struct source_trust *t, struct newest *out,
+			  struct err *e)
+{
+	struct scan sc = { cfg->name, t, out };
+	struct buf key = BUF_INIT;
+	char notes[41], digest[65] = "";
+	int rc;
+
+	if ((rc = gitsrc_ref_id(repo, source_notes_ref(cfg), notes, e)) < 0)
+		return rc;
+	if (t->key.len)
+		sigv4_sha256_hex(digest, t->key.bytes, t->key.len);
+	buf_printf(&key, "%s\n%s\n%s\n%s\n%s\n%d", repo, source_notes_ref(cfg),
+		   notes, cfg->name, digest, t->need);
+	pthread_mutex_lock(&cache.lock);
+	if (rc == 1 && !strcmp(cache.key, key.ptr)) {
+		newest_copy(out, &cache.w);
+		pthread_mutex_unlock(&cache.lock);
+		buf_release(&key);
+		return 0;
+	}
+	pthread_mutex_unlock(&cache.lock);
+	if (rc == 1 && (rc = gitsrc_notes_each(repo, source_notes_ref(cfg),
+					       scan_note, &sc, e)) < 0) {
+		buf_release(&key);
+		return rc;
+	}
+	if (out->too_big)
+		log_msg(LOG_WARN, NULL, NULL,
+			"%zu notes under %s are over %d bytes and are not "
+			"read: no record is that large",
+			out->too_big, source_notes_ref(cfg), GITSRC_MAX_NOTE);
+	if (out->untrusted)
+		log_msg(LOG_WARN, NULL, NULL,
+			"%zu deployment records naming '%s' are not "
+			"authenticated by its records key (history.keyFile, "
+			"else stateDir/records.key) and are ignored: written "
+			"before the key, with another key, or by someone "
+			"else",
+			out->untrusted, cfg->name);
+	pthread_mutex_lock(&cache.lock);
+	snprintf(cache.key, sizeof(cache.key), "%s", key.ptr);
+	newest_copy(&cache.w, out);
+	pthread_mutex_unlock(&cache.lock);
+	buf_release(&key);
+	return 0;
+}
+
+/*
  * The last good revision: from the records in Git when there are any (a
  * new or restarted controller knows it), else the state directory's.
  */
 void source_last_good(const char *repo, const struct config *cfg, char out[41])
 {
-	struct newest w = { .name = cfg->name };
+	struct newest w;
+	struct source_trust t;
 	struct err e = ERR_INIT;
 
-	if (repo &&
-	    gitsrc_notes_each(repo, source_notes_ref(cfg), scan_newest, &w,
-			      &e) == 0 &&
-	    w.good[0])
+	memset(&w, 0, sizeof(w));
+	source_trust_load(&t, cfg);
+	if (repo && newest_records(repo, cfg, &t, &w, &e) == 0 && w.good[0])
 		snprintf(out, 41, "%s", w.good);
 	else
 		source_applied_get(cfg, out);
+	source_trust_release(&t);
 	buf_release(&w.failed_reason);
+}
+
+/*
+ * This controller's last counted word on `commit` (from its note): the
+ * record, copied into `out` (release it), or false when there is none.
+ */
+static bool last_word(const char *repo, const struct config *cfg,
+		      const struct source_trust *t, const char *commit,
+		      struct record *out)
+{
+	struct buf text = BUF_INIT;
+	struct err e = ERR_INIT;
+	struct record *r = NULL;
+	size_t n = 0, i;
+	bool found = false;
+
+	memset(out, 0, sizeof(*out));
+	if (gitsrc_note_read(repo, source_notes_ref(cfg), commit, &text, &e) <
+	    0)
+		log_msg(LOG_WARN, commit, NULL, "records: %s", e.msg);
+	else if (text.len)
+		records_parse(text.ptr, &t->key, &r, &n);
+	for (i = n; i > 0 && !found; i--) {
+		if (!ours(&r[i - 1], cfg->name) ||
+		    !source_trust_counts(t, &r[i - 1]))
+			continue;
+		*out = r[i - 1];
+		memset(&r[i - 1], 0, sizeof(r[i - 1]));
+		found = true;
+	}
+	records_free(r, n);
+	buf_release(&text);
+	return found;
 }
 
 /* Whether the last record of `commit` is a failed deploy, and why. */
 bool source_failed_before(const char *repo, const struct config *cfg,
 			  const char *commit, struct buf *reason)
 {
-	struct buf text = BUF_INIT;
+	struct source_trust t;
+	struct record last;
 	struct err e = ERR_INIT;
-	struct record *r = NULL;
-	size_t n = 0, i = 0;
-	bool failed = false;
+	bool failed = false, any;
 
-	if (gitsrc_note_read(repo, source_notes_ref(cfg), commit, &text, &e) ==
-		    0 &&
-	    text.len) {
-		records_parse(text.ptr, &r, &n);
-		/* this controller's last word on the commit */
-		for (i = n; i > 0 && !ours(&r[i - 1], cfg->name); i--)
-			;
-		if (i && record_failed(&r[i - 1])) {
-			failed = true;
-			buf_clear(reason);
-			buf_puts(reason, r[i - 1].reason);
-		}
+	source_trust_load(&t, cfg);
+	any = last_word(repo, cfg, &t, commit, &last);
+	if (any && record_failed(&last)) {
+		failed = true;
+		buf_clear(reason);
+		buf_puts(reason, last.reason);
 	}
-	records_free(r, n);
-	buf_release(&text);
-	if (!failed && !i) {
+	if (any)
+		record_release(&last);
+	if (!any) {
 		/* a newer commit with the failed one's content (under
 		 * source.path) would fail the same way: a commit for another
 		 * directory does not deploy it again */
-		struct newest w = { .name = cfg->name };
+		struct newest w;
 
-		if (gitsrc_notes_each(repo, source_notes_ref(cfg), scan_newest,
-				      &w, &e) == 0 &&
-		    w.failed[0] &&
+		memset(&w, 0, sizeof(w));
+		if (newest_records(repo, cfg, &t, &w, &e) == 0 && w.failed[0] &&
 		    strcmp(w.failed_finished, w.good_finished) > 0 &&
 		    gitsrc_same_content(repo, cfg->source->path, commit,
 					w.failed, &e) == 1) {
@@ -321,7 +526,66 @@ bool source_failed_before(const char *repo, const struct config *cfg,
 		}
 		buf_release(&w.failed_reason);
 	}
+	source_trust_release(&t);
 	return failed;
+}
+
+bool source_was_good(const char *repo, const struct config *cfg,
+		     const char *commit)
+{
+	struct source_trust t;
+	struct record last;
+	bool good = false;
+
+	source_trust_load(&t, cfg);
+	if (last_word(repo, cfg, &t, commit, &last)) {
+		good = record_good(&last) || record_revert(&last);
+		record_release(&last);
+	}
+	source_trust_release(&t);
+	return good;
+}
+
+int source_verify(const char *repo, const struct config *cfg,
+		  const char *commit, struct buf *who, struct err *e)
+{
+	struct source_trust t;
+	bool revert = false;
+	int rc;
+
+	rc = gitsrc_verify(repo, commit,
+			   cfg->source->verify->allowed_signers_file, who, e);
+	if (rc == 0)
+		return 0;
+	/* the one unsigned commit trusted: the revert this controller made,
+	 * named by its authenticated record (any later record of it, a
+	 * success once deployed, keeps it trusted) */
+	source_trust_load(&t, cfg);
+	if (t.key.len) {
+		struct record *r = NULL;
+		struct buf text = BUF_INIT;
+		struct err e2 = ERR_INIT;
+		size_t n = 0, i;
+
+		if (gitsrc_note_read(repo, source_notes_ref(cfg), commit, &text,
+				     &e2) == 0 &&
+		    text.len)
+			records_parse(text.ptr, &t.key, &r, &n);
+		for (i = 0; i < n && !revert; i++)
+			revert = record_revert(&r[i]) && r[i].authentic &&
+				 ours(&r[i], cfg->name) &&
+				 !strcmp(r[i].revision, commit);
+		records_free(r, n);
+		buf_release(&text);
+	}
+	source_trust_release(&t);
+	if (!revert)
+		return rc;
+	err_clear(e);
+	buf_clear(who);
+	buf_printf(who, "this controller (%s): its own revert commit",
+		   cfg->name);
+	return 0;
 }
 
 /* the controller as records name it: NAME@HOST */
@@ -344,15 +608,17 @@ void source_record(const char *repo, const struct config *cfg,
 		   struct record *rec)
 {
 	struct buf text = BUF_INIT, who = BUF_INIT;
+	struct source_trust t;
 	struct err e = ERR_INIT;
 	int i;
 
 	controller_id(&who, cfg);
 	rec->controller = who.ptr;
 	record_now(rec->finished);
+	source_trust_load(&t, cfg);
 	if (gitsrc_note_read(repo, source_notes_ref(cfg), rec->revision, &text,
 			     &e) < 0 ||
-	    (record_format(&text, rec),
+	    (record_format(&text, rec, &t.key),
 	     gitsrc_note_write(repo, source_notes_ref(cfg), rec->revision,
 			       text.ptr, &e) < 0)) {
 		log_msg(LOG_ERROR, rec->revision, NULL,
@@ -390,6 +656,7 @@ void source_record(const char *repo, const struct config *cfg,
 	}
 out:
 	rec->controller = NULL;
+	source_trust_release(&t);
 	buf_release(&text);
 	buf_release(&who);
 }
@@ -439,8 +706,22 @@ int source_revert(const char *repo, const struct config *cfg, const char *head,
 		   reason ? reason : "(none)", good);
 	buf_printf(&ref, "refs/heads/%s", branch);
 	if ((rc = gitsrc_revert_commit(repo, branch, cfg->source->path, head,
-				       good, msg.ptr, out, e)) == 0)
+				       good, msg.ptr, out, e)) == 0) {
+		/* recorded before the branch moves: the commit is unsigned,
+		 * and with source.verify only this authenticated record
+		 * makes it trusted, even after a crash right after the push */
+		struct record rec;
+
+		memset(&rec, 0, sizeof(rec));
+		snprintf(rec.result, sizeof(rec.result), "reverted");
+		snprintf(rec.revision, sizeof(rec.revision), "%s", out);
+		snprintf(rec.last_good, sizeof(rec.last_good), "%s", good);
+		record_now(rec.started);
+		rec.reason = mem_strdup(reason ? reason : "");
+		source_record(repo, cfg, &rec);
+		free(rec.reason);
 		rc = source_push(repo, cfg, ref.ptr, e);
+	}
 	buf_release(&msg);
 	buf_release(&ref);
 	return rc;

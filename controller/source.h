@@ -46,14 +46,48 @@ void source_applied_get(const struct config *cfg, char out[41]);
 void source_applied_set(const struct config *cfg, const char *commit);
 
 /*
- * The last good revision: from the records when there are any, else the
- * state directory's cache; "" when none. `repo` NULL: a plain directory.
+ * How the deployment records are trusted. The key is history.keyFile
+ * (read at each load, so a rotated key is picked up), else one made once
+ * in the state directory (stateDir/records.key); records are written
+ * with it. With history.keyFile or source.verify, a record counts only
+ * when authentic (records.h); otherwise every record counts, as before
+ * records had keys. No usable key under verify: no record counts. The
+ * key's bytes are wiped on release.
+ */
+struct source_trust {
+	char *secret;
+	struct records_key key;
+	bool need; /* records must be authentic to count */
+};
+void source_trust_load(struct source_trust *t, const struct config *cfg);
+void source_trust_release(struct source_trust *t);
+bool source_trust_counts(const struct source_trust *t, const struct record *r);
+
+/*
+ * The last good revision: this controller's newest counted good record
+ * (the notes are scanned once per notes commit), else the state
+ * directory's cache; "" when none. `repo` NULL: a plain directory.
  */
 void source_last_good(const char *repo, const struct config *cfg, char out[41]);
 
 /* Whether the last record of `commit` is a failed deploy, and why. */
 bool source_failed_before(const char *repo, const struct config *cfg,
 			  const char *commit, struct buf *reason);
+
+/* Whether this controller's last counted record of `commit` says it was
+ * good (deployed healthy, or its own revert commit). */
+bool source_was_good(const char *repo, const struct config *cfg,
+		     const char *commit);
+
+/*
+ * source.verify's rule for one commit: 0 when it carries a signature by
+ * an allowed signer (the signer into `who`), or when it is a revert
+ * commit this controller made itself, as its authenticated "reverted"
+ * record says. Otherwise the signature's error. Never by content: an
+ * unsigned commit whose tree equals a signed one is still unsigned.
+ */
+int source_verify(const char *repo, const struct config *cfg,
+		  const char *commit, struct buf *who, struct err *e);
 
 /*
  * Adds `rec` (its controller and finish time filled in here) to the note

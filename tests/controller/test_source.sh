@@ -53,7 +53,9 @@ source:
   verify: {allowedSignersFile: $tmp/allowed_signers}
 aws: {region: us-east-1, endpointUrl: "$AWS_ENDPOINT_URL"}
 server: {listen: "127.0.0.1:$port"}
+
 EOC
+
 mkdir "$tmp/state"
 "$bin" run --config "$tmp/config.yaml" 2>"$tmp/daemon.log" &
 daemon=$!
@@ -100,8 +102,8 @@ equals "then the daemon follows again" 9.0 "$(threshold)"
 signed9=$(git -C "$repo" rev-parse HEAD)
 
 # anyone who can push the notes ref can write a record: a forged
-# "succeeded" on an unsigned commit, newer than every other, is not
-# trusted, so the unsigned commit is never applied
+# "succeeded" on an unsigned commit, newer than every other, has no mac
+# by the controller's key, so it decides nothing
 git -C "$repo" checkout -q -b side
 commit 99
 forged=$(git -C "$repo" rev-parse HEAD)
@@ -113,21 +115,22 @@ controller: source-test@elsewhere" "$forged"
 reconcile
 equals "a forged record does not deploy an unsigned commit" 9.0 "$(threshold)"
 cp "$tmp/daemon.log" "$tmp/out"
-contains "the forged record is reported" "the last good revision in the records is not signed"
+contains "the forged record is reported" "deployment records naming 'source-test' are not authenticated by its records key"
 
-# an unsigned commit whose content is exactly a signed ancestor's (the
-# revert the controller pushes) is trusted; other unsigned ones are not
+# an unsigned commit is unsigned, whatever its content: one that puts a
+# signed ancestor's tree back is refused like any other
 commit 10
 ten=$(git -C "$repo" rev-parse HEAD)
 git -C "$repo" revert --no-edit HEAD >/dev/null
 "$bin" apply --once --config "$tmp/config.yaml" --revision "$ten" >"$tmp/out" 2>&1
 equals "an unsigned change is refused by hand too" 1 "$?"
 "$bin" apply --once --config "$tmp/config.yaml" --revision HEAD >"$tmp/out" 2>&1
-equals "an unsigned revert to signed content applies" 0 "$?"
-equals "and changes nothing" 9.0 "$(threshold)"
+equals "an unsigned revert to signed content is refused too" 1 "$?"
+contains "it says why" "is not signed"
+equals "and nothing changes" 9.0 "$(threshold)"
 reconcile
-cp "$tmp/daemon.log" "$tmp/out"
-contains "the daemon trusts it for its content" "signed by alice@example.com (the content of ${signed9%"${signed9#???????}"})"
+equals "the daemon keeps the signed revision" 9.0 "$(threshold)"
+git -C "$repo" reset -q --hard "$signed9"
 
 # the branch deleted: refused, the live state kept, the daemon alive
 git -C "$repo" checkout -q -b other
