@@ -217,7 +217,7 @@ run "sagesync history --config config.yaml"
 "$bin" history --config config.yaml 2>/dev/null || die "history failed"
 [ "$("$bin" history --config config.yaml --output json 2>/dev/null |
 	python3 -c 'import json, sys; print(sorted({r["result"] for r in json.load(sys.stdin)}))')" = \
-	"['rolled-back', 'succeeded']" ] || die "history does not show the deploys and the rollback"
+	"['reverted', 'rolled-back', 'succeeded']" ] || die "history does not show the deploys and the rollback"
 echo
 echo "The records are Git notes, pushed beside the branch; any clone reads"
 echo "them without sagesync:"
