@@ -9,9 +9,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "mem.h"
+#include "sigv4.h"
 #include "webhook.h"
 
 struct httpd {
@@ -19,13 +21,58 @@ struct httpd {
 	struct httpd_options opt;
 	char *branch; /* opt.branch, copied: the config it came from may go */
 	int port;
+	/* the deliveries acted on, newest at `next - 1` (a ring); only the
+	 * server's one thread touches it */
+	char seen[HTTPD_DELIVERIES][65];
+	size_t next;
 };
 
 /* one request's body, as it arrives */
 struct upload {
 	struct buf body;
 	bool too_big;
+	struct timespec started;
 };
+
+static long ms_since(const struct timespec *t)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (now.tv_sec - t->tv_sec) * 1000L +
+	       (now.tv_nsec - t->tv_nsec) / 1000000L;
+}
+
+/*
+ * Whether this authenticated delivery was seen before; remembers it.
+ * Its id is the sender's delivery header, else the body's digest, so
+ * that a captured request replayed does not fetch again and again.
+ */
+static bool replayed(struct httpd *h, struct MHD_Connection *c,
+		     enum webhook_source src, const struct upload *up)
+{
+	const char *id = MHD_lookup_connection_value(
+		c, MHD_HEADER_KIND,
+		src == WEBHOOK_GITHUB ? "X-GitHub-Delivery" :
+					"X-Gitlab-Event-UUID");
+	struct buf key = BUF_INIT;
+	char digest[65];
+	size_t i;
+
+	buf_printf(&key, "%d:", (int)src);
+	if (id && *id)
+		buf_puts(&key, id);
+	else
+		buf_put(&key, up->body.ptr ? up->body.ptr : "", up->body.len);
+	sigv4_sha256_hex(digest, key.ptr, key.len);
+	buf_release(&key);
+	for (i = 0; i < HTTPD_DELIVERIES; i++)
+		if (!strcmp(h->seen[i], digest))
+			return true;
+	memcpy(h->seen[h->next], digest, sizeof(digest));
+	h->next = (h->next + 1) % HTTPD_DELIVERIES;
+	return false;
+}
 
 #define WEBHOOK_METRIC "sagesync_webhook_requests_total"
 
@@ -75,11 +122,17 @@ static enum MHD_Result hook(struct httpd *h, struct MHD_Connection *c,
 	else
 		webhook_judge(&v, src, &req, h->opt.gitlab_token,
 			      h->opt.gitlab_token_len, h->opt.branch);
-	labels[3] = v.result == WEBHOOK_FETCH	? "accepted" :
-		    v.result == WEBHOOK_IGNORED ? "ignored" :
-		    v.http_status == 413	? "too_large" :
-		    v.http_status == 401	? "unauthenticated" :
-						  "malformed";
+	if (v.result == WEBHOOK_FETCH && replayed(h, c, src, up)) {
+		v.result = WEBHOOK_IGNORED;
+		v.http_status = 200;
+		snprintf(v.reason, sizeof(v.reason), "delivered before");
+		labels[3] = "replayed";
+	} else
+		labels[3] = v.result == WEBHOOK_FETCH	? "accepted" :
+			    v.result == WEBHOOK_IGNORED ? "ignored" :
+			    v.http_status == 413	? "too_large" :
+			    v.http_status == 401	? "unauthenticated" :
+							  "malformed";
 	if (h->opt.metrics)
 		metrics_add(h->opt.metrics, WEBHOOK_METRIC, labels, 1);
 	if (v.result == WEBHOOK_FETCH && h->opt.on_fetch)
@@ -100,8 +153,22 @@ static enum MHD_Result serve(void *cls, struct MHD_Connection *c,
 	(void)version;
 	if (!up) {
 		*state = up = mem_calloc(1, sizeof(*up));
+		clock_gettime(CLOCK_MONOTONIC, &up->started);
+		/* two lengths: a proxy in front may read another request */
+		if (MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						"Content-Length") &&
+		    MHD_lookup_connection_value(c, MHD_HEADER_KIND,
+						"Transfer-Encoding"))
+			return reply(c, 400, "text/plain",
+				     "Content-Length and Transfer-Encoding "
+				     "together\n");
 		return MHD_YES;
 	}
+	if (*size &&
+	    ms_since(&up->started) > (h->opt.request_deadline_ms ?
+					      h->opt.request_deadline_ms :
+					      10000))
+		return MHD_NO; /* a body this slow is an attack: cut off */
 	if (*size) {
 		/* keep up to the limit, then only note it was too big */
 		if (up->body.len + *size > WEBHOOK_MAX_BODY)
@@ -188,8 +255,10 @@ int httpd_start(struct httpd **out, const struct httpd_options *opt,
 		MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL,
 		NULL, serve, h, MHD_OPTION_SOCK_ADDR, &sa,
 		MHD_OPTION_NOTIFY_COMPLETED, done, NULL,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTPD_IDLE_SECONDS,
+		MHD_OPTION_CONNECTION_LIMIT, (unsigned)HTTPD_CONNECTIONS,
+		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)HTTPD_PER_IP,
+		MHD_OPTION_END);
 	if (!h->d) {
 		free(h->branch);
 		free(h);

@@ -7,7 +7,17 @@
  *
  * Every webhook request is counted in sagesync_webhook_requests_total
  * by source and result; bodies are read up to WEBHOOK_MAX_BODY, and a
- * larger one is refused (413) without being kept.
+ * larger one is refused (413) without being kept. An authenticated
+ * delivery seen before (GitHub's X-GitHub-Delivery, GitLab's
+ * X-Gitlab-Event-UUID, else the body's digest; the last
+ * HTTPD_DELIVERIES kept) is answered but not acted on again.
+ *
+ * Under abuse the health endpoints stay answered: at most
+ * HTTPD_PER_IP connections from one address (of HTTPD_CONNECTIONS), a
+ * connection idle for HTTPD_IDLE_SECONDS is closed, and a request whose
+ * body is still arriving after the request deadline is cut off. A
+ * request with both Content-Length and Transfer-Encoding is refused
+ * (400), as RFC 9112 6.3 allows: a proxy in front may read it otherwise.
  *
  * Ownership: the server borrows `opt`'s strings and `metrics`; they must
  * outlive it.
@@ -20,6 +30,11 @@
 
 #include "err.h"
 #include "metrics.h"
+
+#define HTTPD_CONNECTIONS 64
+#define HTTPD_PER_IP 8
+#define HTTPD_IDLE_SECONDS 5
+#define HTTPD_DELIVERIES 1024
 
 struct httpd_options {
 	const char *listen; /* "127.0.0.1:9090"; port 0 picks a free one */
@@ -36,6 +51,8 @@ struct httpd_options {
 	/* a push to the branch: fetch and reconcile now */
 	void (*on_fetch)(const char *commit, void *payload);
 	void *payload;
+	/* how long a request's body may take to arrive; 0: 10 s */
+	long request_deadline_ms;
 };
 
 struct httpd;
