@@ -620,14 +620,55 @@ static int ssh_port(const char *url)
 	return colon ? atoi(colon + 1) : 22;
 }
 
+/* the origin of a URL: scheme://host[:port], lower case; scp-style
+ * user@host:path is ssh://host */
+static void origin_of(struct buf *out, const char *url)
+{
+	const char *p = strstr(url, "://"), *host, *end;
+	const char *at;
+
+	buf_clear(out);
+	if (!p) {
+		host = url;
+		end = host + strcspn(host, ":");
+		buf_puts(out, "ssh://");
+	} else {
+		buf_put(out, url, (size_t)(p - url) + 3);
+		host = p + 3;
+		end = host + strcspn(host, "/?#");
+	}
+	/* no user: the same server whoever logs in */
+	at = memchr(host, '@', (size_t)(end - host));
+	if (at)
+		host = at + 1;
+	buf_put(out, host, (size_t)(end - host));
+	for (p = out->ptr; *p; p++)
+		out->ptr[p - out->ptr] = (char)tolower((unsigned char)*p);
+}
+
 static int credentials(git_credential **out, const char *url,
 		       const char *username, unsigned int allowed,
 		       void *payload)
 {
 	struct fetch *f = payload;
 	const struct gitsrc_remote *r = f->r;
+	struct buf asked = BUF_INIT, ours = BUF_INIT;
+	bool same;
 
-	(void)url;
+	/* a secret goes to the configured server only, whatever a
+	 * redirect said */
+	origin_of(&asked, url);
+	origin_of(&ours, r->url);
+	same = !strcmp(asked.ptr, ours.ptr);
+	if (!same)
+		err_set(&f->why, ERR_INVALID,
+			"%s asks for credentials, but the source is %s: they "
+			"are sent to the configured origin only",
+			asked.ptr, ours.ptr);
+	buf_release(&asked);
+	buf_release(&ours);
+	if (!same)
+		return -1;
 	if (f->auth_tries++ > 0) {
 		err_set(&f->why, ERR_INVALID,
 			"the server refused the credentials (%s)",
@@ -888,9 +929,20 @@ int gitsrc_fetch(const struct gitsrc_remote *r, const char *dir, struct err *e)
 	}
 	opts.prune = GIT_FETCH_PRUNE;
 	opts.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+	/* a redirect to another server is refused, never followed */
+	opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	if (git_remote_fetch(remote, &refspecs, &opts, NULL) < 0) {
+		const git_error *g = git_error_last();
+
 		if (f.why.code)
 			rc = err_set(e, f.why.code, "%s", f.why.msg);
+		else if (g && g->message && strstr(g->message, "redirect"))
+			rc = err_set(e, ERR_INVALID,
+				     "%s: a redirect to another server is not "
+				     "followed (credentials go to the "
+				     "configured origin only); set source.url "
+				     "to where the repository is",
+				     g->message);
 		else
 			rc = git_fail(e, "fetch");
 		err_prefix(e, "%s", r->url);
@@ -1251,6 +1303,7 @@ int gitsrc_push(const struct gitsrc_remote *r, const char *repo_path,
 	buf_printf(&spec, "%s:%s", ref, ref); /* never forced */
 	specs[0] = spec.ptr;
 	opts.callbacks.push_update_reference = push_status;
+	opts.follow_redirects = GIT_REMOTE_REDIRECT_NONE;
 	if ((rc = remote_for(&remote, repo, r, &f, &opts.callbacks, e)) < 0)
 		goto out;
 	if ((rc = git_remote_push(remote, &refspecs, &opts)) < 0) {

@@ -87,13 +87,41 @@ auth.backend.plain.userfile = "$tmp/lighttpd.users"
 auth.require = ("/git/" => ("method" => "basic", "realm" => "git",
                             "require" => "valid-user"))
 EOC
-	/usr/sbin/lighttpd -D -f "$tmp/lighttpd-$https_port.conf" >>"$tmp/lighttpd.log" 2>&1 &
+	lighttpd_run "$tmp/lighttpd-$https_port.conf" "$https_port"
+}
+
+# lighttpd_run CONF PORT: one more lighttpd with CONF, waited for on PORT
+lighttpd_run() {
+	/usr/sbin/lighttpd -D -f "$1" >>"$tmp/lighttpd.log" 2>&1 &
 	lighttpd_pid="$lighttpd_pid $!"
-	wait_port "$https_port" || {
-		echo "FAIL: lighttpd did not start"
+	wait_port "$2" || {
+		echo "FAIL: lighttpd ($1) did not start"
 		cat "$tmp/lighttpd.log"
 		exit 1
 	}
+}
+
+# https_redirect_start HOST:PORT: https://127.0.0.1:$redirect_port/git/...
+# answers every request with a 301 to https://HOST:PORT/git/..., another
+# origin (with the certificate for 127.0.0.1 and localhost); each call
+# starts one more
+https_redirect_start() {
+	test_ca
+	redirect_port=$(free_port)
+	cat >"$tmp/redirect-$redirect_port.conf" <<EOC
+server.modules = ("mod_redirect", "mod_openssl")
+server.document-root = "$tmp/www"
+server.bind = "127.0.0.1"
+server.port = $redirect_port
+server.errorlog = "$tmp/lighttpd.log"
+ssl.engine = "enable"
+ssl.pemfile = "$tmp/server.pem"
+ssl.privkey = "$tmp/server.key"
+url.redirect = ("^/git/(.*)\$" => "https://$1/git/\$1")
+url.redirect-code = 301
+EOC
+	mkdir -p "$tmp/www"
+	lighttpd_run "$tmp/redirect-$redirect_port.conf" "$redirect_port"
 }
 
 # sshd_start: ssh://USER@127.0.0.1:$sshd_port$tmp/srv/NAME.git with the

@@ -31,6 +31,10 @@ git_daemon_start
 https_start s3cret-token wrong-ip
 wrong_ip_port=$https_port
 https_start s3cret-token
+https_redirect_start "localhost:$https_port"
+redirect_host=$redirect_port
+https_redirect_start "127.0.0.1:$https_port"
+redirect_port_only=$redirect_port
 sshd_start
 printf 's3cret-token\n' >"$tmp/token"
 printf 'not-the-token\n' >"$tmp/wrong-token"
@@ -82,6 +86,17 @@ config "https://127.0.0.1:$https_port/git/deploy.git" \
 	", caFile: $tmp/other-ca.pem, auth: {tokenFile: $tmp/token}"
 equals "IP address, another CA: plan fails" 1 "$(plan)"
 contains "IP address, another CA: says so" "not signed by a CA in source.caFile"
+# a redirect to another origin: not followed, and the token never goes
+# there (libgit2 follows the first one by default and hands the token to
+# whoever asks)
+config "https://127.0.0.1:$redirect_host/git/deploy.git" "$https_auth"
+equals "a redirect to another server: plan fails" 1 "$(plan)"
+contains "a redirect to another server: says so" \
+	"a redirect to another server is not followed"
+config "https://127.0.0.1:$redirect_port_only/git/deploy.git" "$https_auth"
+equals "a redirect to another port: plan fails" 1 "$(plan)"
+contains "a redirect to another port: no token for it" \
+	"https://127.0.0.1:$https_port asks for credentials, but the source is https://127.0.0.1:$redirect_port_only"
 config "https://localhost:$wrong_ip_port/git/deploy.git" "$https_auth"
 equals "a certificate without the host name: plan fails" 1 "$(plan)"
 contains "without the host name: says so" "is not issued for localhost"
