@@ -459,10 +459,19 @@ static bool parse_time(const char *s, size_t len, time_t *out)
 	return true;
 }
 
-/* the options field of an allowed_signers line: usable for `when`? */
-static bool options_allow(const char *f, size_t len, time_t when,
-			  const char **why)
+/*
+ * The options field of an allowed_signers line, as ssh-keygen reads it
+ * (sshsig.c, sshsigopt_parse): 0 when it lets the key sign at `when`, 1
+ * when it does not (`why`), -1 when it is malformed (`why`): an unknown
+ * option, an unquoted or empty namespaces list, a time ssh-keygen would
+ * not read. ssh-keygen refuses such a file; so do we, rather than read a
+ * typo as no restriction at all.
+ */
+static int options_allow(const char *f, size_t len, time_t when,
+			 const char **why)
 {
+	int verdict = 0;
+
 	while (len) {
 		const char *end = f;
 		bool quoted = false;
@@ -474,42 +483,55 @@ static bool options_allow(const char *f, size_t len, time_t when,
 			end++;
 		}
 		n = (size_t)(end - f);
+		if (quoted) {
+			*why = "an option's quotes are not closed";
+			return -1;
+		}
 		if (n == 14 && !strncasecmp(f, "cert-authority", n)) {
 			*why = "the allowed signer is a certificate authority: "
 			       "certificate authorities are not supported";
-			return false;
-		}
-		if (n > 12 && !strncasecmp(f, "namespaces=\"", 12) &&
-		    f[n - 1] == '"' && !list_has(f + 12, n - 13, "git")) {
-			*why = "the key is not allowed for namespace \"git\"";
-			return false;
-		}
-		if (n > 13 && !strncasecmp(f, "valid-after=", 12)) {
-			time_t t;
-			size_t q = f[12] == '"';
-
-			if (!parse_time(f + 12 + q, n - 12 - 2 * q, &t) ||
-			    when < t) {
-				*why = "the key is not valid yet at the "
-				       "commit's time";
-				return false;
+			verdict = 1;
+		} else if (n >= 11 && !strncasecmp(f, "namespaces=", 11)) {
+			if (n < 14 || f[11] != '"' || f[n - 1] != '"') {
+				*why = "namespaces= needs a quoted, non-empty "
+				       "list";
+				return -1;
 			}
-		}
-		if (n > 14 && !strncasecmp(f, "valid-before=", 13)) {
-			time_t t;
-			size_t q = f[13] == '"';
-
-			if (!parse_time(f + 13 + q, n - 13 - 2 * q, &t) ||
-			    when > t) {
-				*why = "the key is no longer valid at the "
-				       "commit's time";
-				return false;
+			if (!verdict && !list_has(f + 12, n - 13, "git")) {
+				*why = "the key is not allowed for namespace "
+				       "\"git\"";
+				verdict = 1;
 			}
+		} else if ((n >= 12 && !strncasecmp(f, "valid-after=", 12)) ||
+			   (n >= 13 && !strncasecmp(f, "valid-before=", 13))) {
+			bool after = f[6] == 'a' || f[6] == 'A';
+			size_t k = after ? 12 : 13;
+			size_t q = n > k && f[k] == '"';
+			time_t t;
+
+			if (n < k + 2 * q || (q && f[n - 1] != '"') ||
+			    !parse_time(f + k + q, n - k - 2 * q, &t)) {
+				*why = "valid-after= and valid-before= need a "
+				       "time written YYYYMMDD[HHMM[SS]][Z]";
+				return -1;
+			}
+			if (!verdict && (after ? when < t : when > t)) {
+				*why = after ? "the key is not valid yet at "
+					       "the commit's time" :
+					       "the key is no longer valid at "
+					       "the commit's time";
+				verdict = 1;
+			}
+		} else {
+			*why = "an option ssh-keygen does not know (it knows "
+			       "cert-authority, namespaces=, valid-after= and "
+			       "valid-before=)";
+			return -1;
 		}
 		len -= n + (end < f + len);
 		f = end + (end < f + len);
 	}
-	return true;
+	return verdict;
 }
 
 /*
@@ -522,6 +544,7 @@ static int find_signer(const char *allowed_signers, const unsigned char *key,
 {
 	struct buf text = BUF_INIT, blob = BUF_INIT;
 	const char *p, *why = NULL;
+	size_t line = 0;
 	int rc = -1;
 
 	if (file_read(&text, allowed_signers, KEYS_FILE_MAX, e) < 0) {
@@ -529,10 +552,12 @@ static int find_signer(const char *allowed_signers, const unsigned char *key,
 		goto out;
 	}
 	for (p = text.ptr; *p && rc < 0; p = line_end(p)) {
-		const char *who, *f, *q = p, *opts = NULL;
+		const char *who, *f, *q = p, *opts = NULL, *bad = NULL;
 		size_t who_len, len, opts_len = 0;
 		const char *at;
+		int allow = 0;
 
+		line++;
 		if (!next_field(&q, &who, &who_len))
 			continue;
 		at = q;
@@ -543,12 +568,24 @@ static int find_signer(const char *allowed_signers, const unsigned char *key,
 			opts_len = len;
 			at = q;
 		}
+		/* a line ssh-keygen cannot read is never read as a line
+		 * without restrictions: the file is refused */
+		if (opts &&
+		    (allow = options_allow(opts, opts_len, when, &bad)) < 0) {
+			err_set(e, ERR_INVALID,
+				"allowed signers '%s' line %zu: %s; the file "
+				"is refused, as ssh-keygen refuses it",
+				allowed_signers, line, bad);
+			goto out;
+		}
 		q = at;
 		if (!read_key(&q, &blob) || blob.len != key_len ||
 		    memcmp(blob.ptr, key, key_len))
 			continue;
-		if (opts && !options_allow(opts, opts_len, when, &why))
+		if (allow > 0) {
+			why = bad;
 			continue;
+		}
 		buf_clear(principal);
 		if (who_len >= 2 && who[0] == '"' && who[who_len - 1] == '"')
 			buf_put(principal, who + 1, who_len - 2);

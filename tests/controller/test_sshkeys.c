@@ -273,6 +273,41 @@ static void test_sshsig_signers(void **state)
 			 -1);
 	assert_non_null(strstr(e.msg, "not supported"));
 
+	/* what ssh-keygen refuses to read is refused, never read as a line
+	 * without restrictions: unknown options and typos, an unquoted or
+	 * empty namespaces list, a time ssh-keygen cannot read; on the
+	 * key's line or on another one */
+	{
+		static const char *const refused[] = {
+			"namespace=\"git\"",
+			"valid-afer=\"20200101\"",
+			"namespaces=git",
+			"namespaces=\"\"",
+			"valid-after=\"2020-01-01\"",
+			"valid-before=\"20300101",
+			"no-touch-required",
+		};
+		size_t i;
+
+		for (i = 0; i <= sizeof(refused) / sizeof(refused[0]); i++) {
+			buf_clear(&text);
+			if (i < sizeof(refused) / sizeof(refused[0]))
+				buf_printf(&text, "a@x %s %s\n", refused[i],
+					   key.ptr);
+			else /* a typo on another line than the key's */
+				buf_printf(&text,
+					   "b@x namespace=\"file\" %s\na@x "
+					   "%s\n",
+					   other.ptr, key.ptr);
+			if (verify(t, SSH "ed25519.sig", text.ptr, NULL, &who,
+				   &e) != -1 ||
+			    !strstr(e.msg, "the file is refused, as ssh-keygen "
+					   "refuses it") ||
+			    !strstr(e.msg, "line 1"))
+				fail_msg("case %zu: %s", i, e.msg);
+		}
+	}
+
 	/* a signature made for another namespace */
 	buf_clear(&text);
 	buf_printf(&text, "a@x %s\n", key.ptr);
