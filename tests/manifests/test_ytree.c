@@ -126,6 +126,17 @@ static void test_ytree__aliases_are_refused(void **state)
 		   "aliases are not allowed");
 }
 
+/* "name\0x" would be "name" to every C string comparison */
+static void test_ytree__nul_in_a_scalar_is_refused(void **state)
+{
+	const char *key = "name: a\n\"name\\0x\": b\n";
+	const char *value = "name: \"a\\0b\"\n";
+
+	(void)state;
+	parse_fail(key, strlen(key), &limits, 2, 1, "NUL character");
+	parse_fail(value, strlen(value), &limits, 1, 7, "NUL character");
+}
+
 /* The classic exponential alias bomb must fail at once, in small memory. */
 static void test_ytree__billion_laughs_fails_fast(void **state)
 {
@@ -238,6 +249,7 @@ int main(void)
 		cmocka_unit_test(test_ytree__null_and_str_tag),
 		cmocka_unit_test(test_ytree__syntax_error_is_located),
 		cmocka_unit_test(test_ytree__aliases_are_refused),
+		cmocka_unit_test(test_ytree__nul_in_a_scalar_is_refused),
 		cmocka_unit_test(test_ytree__billion_laughs_fails_fast),
 		cmocka_unit_test(test_ytree__depth_is_bounded),
 		cmocka_unit_test(test_ytree__document_count_is_bounded),
