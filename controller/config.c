@@ -348,6 +348,28 @@ static const struct schema_rule rule_repository = {
 	.pattern = "[A-Za-z0-9._-]+(/[A-Za-z0-9._-]+)+",
 };
 
+/* A token goes in a header: over TLS, or to this machine only. Whether
+ * `url` (NULL: the default, https) may carry one. */
+static bool token_url_ok(const char *url)
+{
+	static const char *const local[] = { "127.0.0.1", "localhost",
+					     "[::1]" };
+	const char *host;
+	size_t i;
+
+	if (!url || strncmp(url, "http://", 7))
+		return true;
+	host = url + 7;
+	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
+		size_t n = strlen(local[i]);
+
+		/* the whole host: not localhost.example.com */
+		if (!strncmp(host, local[i], n) && strchr(":/", host[n]))
+			return true;
+	}
+	return false;
+}
+
 static void check_notify(struct schema_ctx *c, void *obj,
 			 const struct ynode *map, const char *path)
 {
@@ -399,6 +421,13 @@ static void check_notify(struct schema_ctx *c, void *obj,
 	    !schema_has(map, "tokenFile"))
 		schema_error(c, schema_owner(c, map),
 			     "%s: missing required field 'tokenFile'", path);
+	if ((n->type == CONFIG_NOTIFY_GITHUB_STATUS ||
+	     n->type == CONFIG_NOTIFY_GITLAB_STATUS) &&
+	    !token_url_ok(n->url))
+		schema_error(c, schema_node(map, "url"),
+			     "%s.url: the token is sent only over https:// (or "
+			     "to this machine), found \"%s\"",
+			     path, n->url);
 }
 
 static const struct schema_field notify_fields[] = {
@@ -483,30 +512,16 @@ static const struct schema_field pull_request_fields[] = {
 	F("tokenFile", SCHEMA_STR, struct config_pull_request, token_file, REQ,
 	  .rule = &rule_path),
 };
-/* the token goes in a header: over TLS, or to this machine only */
 static void check_pull_request(struct schema_ctx *c, void *obj,
 			       const struct ynode *map, const char *path)
 {
-	static const char *const local[] = { "127.0.0.1", "localhost",
-					     "[::1]" };
 	struct config_pull_request *pr = obj;
-	const char *host;
-	size_t i;
 
-	if (!pr->api_url || strncmp(pr->api_url, "http://", 7))
-		return;
-	host = pr->api_url + 7;
-	for (i = 0; i < sizeof(local) / sizeof(local[0]); i++) {
-		size_t n = strlen(local[i]);
-
-		/* the whole host: not localhost.example.com */
-		if (!strncmp(host, local[i], n) && strchr(":/", host[n]))
-			return;
-	}
-	schema_error(c, schema_node(map, "apiUrl"),
-		     "%s.apiUrl: the token is sent only over https:// (or to "
-		     "this machine), found \"%s\"",
-		     path, pr->api_url);
+	if (!token_url_ok(pr->api_url))
+		schema_error(c, schema_node(map, "apiUrl"),
+			     "%s.apiUrl: the token is sent only over https:// "
+			     "(or to this machine), found \"%s\"",
+			     path, pr->api_url);
 }
 
 static const struct schema_shape pull_request_shape =

@@ -548,6 +548,28 @@ static void test_config__notify_webhook_and_github_status_needs(void **state)
 		   3, 5, "notify[0]: missing required field 'tokenFile'");
 }
 
+/* a status token goes over TLS, or to this machine only */
+static void test_config__notify_status_token_over_http(void **state)
+{
+	struct config *cfg;
+
+	EXPECT_ONE(*state,
+		   "name: prod\nnotify:\n  - {type: github-status, "
+		   "tokenFile: /t, url: \"http://ghe.example.com/api/v3\"}\n",
+		   3, 47,
+		   "notify[0].url: the token is sent only over https:// (or "
+		   "to this machine)");
+	EXPECT_ONE(*state,
+		   "name: prod\nnotify:\n  - {type: gitlab-status, "
+		   "tokenFile: /t, url: \"http://localhost.example.com\"}\n",
+		   3, 47,
+		   "notify[0].url: the token is sent only over https://");
+	cfg = load_ok(*state, "name: prod\nnotify:\n  - {type: github-status, "
+			      "tokenFile: /t, url: "
+			      "\"http://127.0.0.1:8080/api\"}\n");
+	config_free(cfg);
+}
+
 static void test_config__notify_bad_type_suggests(void **state)
 {
 	EXPECT_ONE(*state,
@@ -1105,6 +1127,7 @@ int main(void)
 		T(test_config__notify_slack_needs_url_file),
 		T(test_config__notify_sns_needs_topic_arn),
 		T(test_config__notify_webhook_and_github_status_needs),
+		T(test_config__notify_status_token_over_http),
 		T(test_config__notify_bad_type_suggests),
 		T(test_config__notify_bad_topic_arn),
 		T(test_config__notify_slack_url_in_config_is_refused),
