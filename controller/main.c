@@ -5,6 +5,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmd.h"
 
@@ -177,6 +178,10 @@ int main(int argc, char **argv)
 {
 	size_t i;
 
+	/* what sagesync writes (the state directory: the mirror of the
+	 * repository, the caches, the records key, exports) is its user's
+	 * alone, whatever umask it was started with */
+	umask(077);
 	if (argc < 2)
 		return cmd_usage_error(usage);
 	if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") ||

@@ -22,6 +22,7 @@ tmp=$(mktemp -d)
 daemon=""
 trap '[ -n "$daemon" ] && kill "$daemon" 2>/dev/null; sim_stop; rm -rf "$tmp"' EXIT INT TERM
 isolate_aws
+umask 022
 export SAGESYNC_POLL_MS=100
 git_identity
 sim_start SIM_STATE_SECONDS=0
@@ -65,7 +66,7 @@ server: {listen: "127.0.0.1:$port"}
 history: {keyFile: $tmp/records.key}
 reconcile: {rollback: revert-commit}
 EOC
-mkdir "$tmp/state"
+mkdir -m 700 "$tmp/state" # as docs/security.md says
 "$bin" run --config "$tmp/config.yaml" --log-format text 2>"$tmp/daemon.log" &
 daemon=$!
 base=http://127.0.0.1:$port
@@ -182,4 +183,9 @@ kill -TERM "$daemon"
 wait "$daemon"
 equals "SIGTERM exits 0" 0 "$?"
 daemon=""
+
+# the state directory is the controller's user's alone (the test runs
+# with umask 022): no file or directory in it that others may read
+find "$tmp/state" -perm /077 >"$tmp/out"
+equals "nothing in the state directory is readable by others" "" "$(head -5 "$tmp/out")"
 finish
