@@ -262,16 +262,18 @@ int ytree_parse(struct ytree **out, const char *file, const char *data,
 				 (const char *)ev.data.alias.anchor);
 			goto fail_event;
 		case YAML_SCALAR_EVENT:
-			/* "a\0b" would compare as "a" everywhere a C string
-			 * is: a second key "name" past the duplicate and
-			 * unknown-field checks */
-			if (memchr(ev.data.scalar.value, '\0',
+			/* a key "a\0b" would compare as "a" everywhere a C
+			 * string is: a second key "name" past the duplicate
+			 * and unknown-field checks (a value with a NUL is the
+			 * schema's to refuse, naming its field) */
+			if (depth && stack[depth - 1].node->type == YNODE_MAP &&
+			    stack[depth - 1].n % 2 == 0 &&
+			    memchr(ev.data.scalar.value, '\0',
 				   ev.data.scalar.length)) {
 				diag_add(diags, file, (int)m->line + 1,
 					 (int)m->column + 1,
-					 "a YAML value holds a NUL character "
-					 "(\\0); no key or value of a "
-					 "manifest may");
+					 "a YAML key holds a NUL character "
+					 "(\\0); no key of a manifest may");
 				goto fail_event;
 			}
 			n = node_new(t, YNODE_SCALAR, m);
